@@ -1,0 +1,466 @@
+"""Shared machinery of the random-effects probits: grouping, quadrature passes, optimiser,
+covariance and diagnostics. Private: the public entry points are in ``re_probit.py`` and
+``crossed.py``."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from restraint.errors import EstimationError, EstimationWarning
+from restraint.models.formula import Design, design
+from restraint.models.quadrature import probit_logpdf
+
+# σ below this (relative to 1 on the probit scale) is reported as "at the boundary 0".
+SIGMA_BOUNDARY = 1e-3
+# log σ is kept inside these bounds so that the optimiser never walks to ±inf.
+LOG_SIGMA_MIN = np.log(1e-6)
+LOG_SIGMA_MAX = np.log(50.0)
+
+
+@dataclass
+class Grouping:
+    """One grouping factor on rows already sorted by it: codes, starts, counts, labels."""
+
+    name: str
+    codes: np.ndarray  # int code per row (0..G-1), in the model's row order
+    labels: pd.Index  # label per code
+    starts: np.ndarray | None = None  # first row of each group when rows are sorted by it
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def n(self) -> int:
+        """Number of groups."""
+        return len(self.labels)
+
+
+def factorize(values: pd.Series, name: str) -> Grouping:
+    """Integer codes and labels of a grouping column (labels sorted)."""
+    codes, labels = pd.factorize(values, sort=True)
+    if (codes < 0).any():
+        raise EstimationError(f"grouping column {name!r} has missing values")
+    counts = np.bincount(codes, minlength=len(labels))
+    return Grouping(name=name, codes=codes.astype(np.int64), labels=pd.Index(labels), counts=counts)
+
+
+@dataclass
+class Prepared:
+    """Design and groups with rows sorted by the first grouping factor."""
+
+    design: Design
+    y: np.ndarray
+    q: np.ndarray
+    X: np.ndarray
+    groups: list[Grouping]
+    order: np.ndarray  # position in design rows of each sorted row
+
+
+def prepare(formula: str, data: pd.DataFrame, group_cols: list[str]) -> Prepared:
+    """Build the design (rows with missing values dropped and counted) and sort by group.
+
+    Rows are sorted by the first grouping factor so that per-group sums are
+    ``np.add.reduceat`` over contiguous blocks.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise EstimationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    for g in group_cols:
+        if not isinstance(g, str):
+            raise EstimationError(f"grouping factor must be a column name, got {g!r}")
+        if g not in data.columns:
+            raise EstimationError(
+                f"grouping column {g!r} not in the data (available: {list(data.columns)})"
+            )
+    if len(set(group_cols)) != len(group_cols):
+        raise EstimationError(f"grouping factors must differ, got {group_cols}")
+    des = design(formula, data, extra=list(group_cols))
+    y = des.y
+    bad = ~np.isin(y, (0.0, 1.0))
+    if bad.any():
+        first = des.index[np.flatnonzero(bad)[0]]
+        raise EstimationError(
+            f"outcome {des.dependent!r} must be 0/1; row {first!r} has {y[bad][0]!r} "
+            f"({int(bad.sum())} such rows)"
+        )
+    if y.min() == y.max():
+        raise EstimationError(
+            f"outcome {des.dependent!r} is constant ({int(y[0])}) in all {len(y)} rows: "
+            "a probit cannot be estimated"
+        )
+    rank = np.linalg.matrix_rank(des.X)
+    if rank < des.X.shape[1]:
+        # A rank-deficient design makes the information matrix singular whatever the random
+        # effects do; name the terms so the user can drop one.
+        _, _, vt = np.linalg.svd(des.X / np.maximum(np.abs(des.X).max(axis=0), 1e-300),
+                                 full_matrices=False)
+        null = vt[-1]
+        involved = [n for n, v in zip(des.names, null, strict=True) if abs(v) > 1e-6]
+        raise EstimationError(
+            f"design matrix of {formula!r} is rank deficient (rank {rank} < "
+            f"{des.X.shape[1]} columns); collinear terms: {involved}"
+        )
+    sub = data.loc[des.index, list(group_cols)]
+    groups = [factorize(sub[g], g) for g in group_cols]
+    order = np.lexsort(tuple(g.codes for g in reversed(groups)))
+    X = np.ascontiguousarray(des.X[order])
+    y = y[order]
+    for g in groups:
+        g.codes = g.codes[order]
+    first = groups[0]
+    first.starts = np.concatenate(([0], np.cumsum(first.counts)[:-1])).astype(np.int64)
+    return Prepared(design=des, y=y, q=2.0 * y - 1.0, X=X, groups=groups, order=order)
+
+
+def segsum(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sum of consecutive blocks of rows (all groups non-empty)."""
+    return np.add.reduceat(a, starts, axis=0)
+
+
+def n_threads() -> int:
+    """Worker threads for the element-wise work (numpy and scipy release the GIL there).
+
+    ``RESTRAINT_THREADS`` overrides; the default uses the cores the process may run on,
+    at most 8.
+    """
+    env = os.environ.get("RESTRAINT_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def run_blocks(fn: Callable[[int, int], Any], n_items: int, min_block: int = 1) -> list[Any]:
+    """Apply ``fn(lo, hi)`` to contiguous blocks of ``range(n_items)``, in threads."""
+    global _POOL, _POOL_SIZE
+    threads = min(n_threads(), max(1, n_items // max(min_block, 1)))
+    if threads <= 1:
+        return [fn(0, n_items)]
+    if _POOL is None or _POOL_SIZE != threads:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
+        _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="restraint-re")
+        _POOL_SIZE = threads
+    edges = np.linspace(0, n_items, threads + 1).round().astype(int)
+    futures = [
+        _POOL.submit(fn, int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        if hi > lo
+    ]
+    return [f.result() for f in futures]
+
+
+@dataclass
+class NodePass:
+    """One quadrature pass over every group, node-major: arrays are (K, N) or (K, G)."""
+
+    ll_groups: np.ndarray  # (G,) log of each group's integrated likelihood
+    post: np.ndarray  # (K, G) posterior weights of the nodes
+    d1: np.ndarray  # (K, N) dℓ/dη at each node and row
+    d2: np.ndarray | None  # (K, N) d²ℓ/dη²
+    d3: np.ndarray | None  # (K, N) d³ℓ/dη³
+    xi_rows: np.ndarray | None  # (K, N) node value of each row's group (None: see xi_const)
+    xi_const: np.ndarray | None  # (K,) nodes when they are the same for every group
+
+
+def node_pass(
+    c: np.ndarray,
+    q: np.ndarray,
+    sigma: float,
+    xi: np.ndarray,
+    logw: np.ndarray,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    order: int = 2,
+    const_nodes: bool = False,
+) -> NodePass:
+    """Integrate each group's random effect with the rule ``(xi, logw)`` (shape (G, K)).
+
+    ``η_ik = c_i + σ ξ_{g(i)k}``; the integrand is ``Π_i Φ(q_i η_ik)``; ``logw`` includes
+    the standard-normal density, so the result is ``log ∫ Π Φ(q(c + σξ)) φ(ξ) dξ``.
+    ``const_nodes`` says every group shares the nodes (non-adaptive rule), which saves the
+    gather of each row's node values. Work is split over nodes between threads.
+    """
+    n_nodes = xi.shape[1]
+    n = len(c)
+    xi_t = np.ascontiguousarray(xi.T)
+    d1 = np.empty((n_nodes, n))
+    d2 = np.empty((n_nodes, n)) if order >= 2 else None
+    d3 = np.empty((n_nodes, n)) if order >= 3 else None
+    xi_rows = None if const_nodes else np.empty((n_nodes, n))
+    f = np.empty((n_nodes, len(starts)))
+
+    def block(lo: int, hi: int) -> None:
+        for k in range(lo, hi):
+            if const_nodes:
+                eta = c + sigma * xi_t[k, 0]
+            else:
+                xr = xi_t[k][codes]
+                xi_rows[k] = xr
+                eta = c + sigma * xr
+            t = q * eta
+            logcdf, mills, e2, e3 = probit_logpdf(t, order=order)
+            f[k] = np.add.reduceat(logcdf, starts)
+            np.multiply(q, mills, out=d1[k])
+            if d2 is not None:
+                d2[k] = e2
+            if d3 is not None:
+                np.multiply(q, e3, out=d3[k])
+
+    run_blocks(block, n_nodes)
+    f += logw.T
+    fmax = f.max(axis=0, keepdims=True)
+    e = np.exp(f - fmax)
+    tot = e.sum(axis=0, keepdims=True)
+    ll = (np.log(tot) + fmax)[0]
+    post = e / tot
+    return NodePass(
+        ll_groups=ll,
+        post=post,
+        d1=d1,
+        d2=d2,
+        d3=d3,
+        xi_rows=xi_rows,
+        xi_const=xi_t[:, 0].copy() if const_nodes else None,
+    )
+
+
+def group_modes(
+    c: np.ndarray,
+    q: np.ndarray,
+    sigma: float,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    start: np.ndarray | None = None,
+    tol: float = 1e-10,
+    maxiter: int = 100,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Mode ``m_g`` and curvature scale ``s_g`` of ``Σ_i log Φ(q(c + σξ)) - ξ²/2`` per group.
+
+    Newton steps, vectorised over groups; the function is strictly concave (second
+    derivative ≤ -1), so the steps are only capped for safety far from the mode.
+    Returns (mode, scale, converged) with ``scale = (-h''(mode))^(-1/2)``.
+    """
+    n_groups = len(starts)
+    xi = np.zeros(n_groups) if start is None else start.copy()
+    converged = False
+    for _ in range(maxiter):
+        t = q * (c + sigma * xi[codes])
+        _, mills, d2, _ = probit_logpdf(t, order=2)
+        g1 = sigma * segsum(q * mills, starts) - xi
+        h = sigma * sigma * segsum(d2, starts) - 1.0
+        step = np.clip(-g1 / h, -4.0, 4.0)
+        xi = xi + step
+        if np.max(np.abs(step)) < tol:
+            converged = True
+            break
+    t = q * (c + sigma * xi[codes])
+    _, _, d2, _ = probit_logpdf(t, order=2)
+    h = sigma * sigma * segsum(d2, starts) - 1.0
+    return xi, 1.0 / np.sqrt(-h), converged
+
+
+def pooled_probit(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """Plain probit by Newton's method: start values and the σ = 0 comparison model.
+
+    Returns (beta, llf, converged).
+    """
+    beta = np.zeros(X.shape[1])
+    q = 2.0 * y - 1.0
+    # Start from the intercept-only fit when there is a constant column.
+    const = np.flatnonzero(np.all(X == 1.0, axis=0))
+    if const.size:
+        beta[const[0]] = stats.norm.ppf(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    llf_old = -np.inf
+    converged = False
+    for _ in range(100):
+        t = q * (X @ beta)
+        logcdf, mills, d2, _ = probit_logpdf(t, order=2)
+        llf = float(logcdf.sum())
+        grad = X.T @ (q * mills)
+        hess = (X * d2[:, None]).T @ X
+        try:
+            step = np.linalg.solve(-hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        # Halve the step while the log-likelihood falls (separation pushes β to infinity).
+        lam = 1.0
+        while lam > 1e-8:
+            cand = beta + lam * step
+            llc = float(special.log_ndtr(q * (X @ cand)).sum())
+            if llc >= llf - 1e-12:
+                break
+            lam /= 2
+        beta = beta + lam * step
+        if abs(llc - llf_old) < 1e-11 and np.max(np.abs(lam * step)) < 1e-8:
+            converged = True
+            llf = llc
+            break
+        llf_old = llc
+        llf = llc
+    return beta, float(llf), converged
+
+
+@dataclass
+class OptimResult:
+    """What the optimiser returns, whatever the method."""
+
+    x: np.ndarray
+    fun: float
+    grad: np.ndarray
+    success: bool
+    message: str
+    nit: int
+    nfev: int
+
+
+def maximise(
+    fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x0: np.ndarray,
+    *,
+    hess: Callable[[np.ndarray], np.ndarray] | None = None,
+    bounds: list[tuple[float, float]] | None = None,
+    gtol: float = 1e-6,
+    maxiter: int = 500,
+    hess_inv0: np.ndarray | None = None,
+) -> OptimResult:
+    """Maximise a log-likelihood given its analytic gradient (and Hessian if available).
+
+    With a Hessian: trust-region Newton (``trust-exact``), as pglm's maxLik Newton–Raphson
+    but safe where the Hessian is indefinite. Without: BFGS (L-BFGS-B when bounds are
+    given). A non-finite value is turned into a failed step rather than propagated.
+    """
+    cache: dict[bytes, tuple[float, np.ndarray]] = {}
+
+    def neg(x: np.ndarray) -> tuple[float, np.ndarray]:
+        key = x.tobytes()
+        if key not in cache:
+            val, grad = fun_grad(x)
+            if not np.isfinite(val) or not np.all(np.isfinite(grad)):
+                val, grad = -np.inf, np.zeros_like(x)
+            cache.clear()
+            cache[key] = (val, grad)
+        val, grad = cache[key]
+        return (np.inf if not np.isfinite(val) else -val), -grad
+
+    if hess is not None:
+        res = optimize.minimize(
+            neg,
+            x0,
+            jac=True,
+            hess=lambda x: -hess(x),
+            method="trust-exact",
+            options={"gtol": gtol, "maxiter": maxiter},
+        )
+    elif bounds is not None:
+        res = optimize.minimize(
+            neg,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"gtol": gtol, "maxiter": maxiter, "ftol": 1e-15, "maxcor": 30},
+        )
+    else:
+        opts: dict = {"gtol": gtol, "maxiter": maxiter}
+        if hess_inv0 is not None:
+            opts["hess_inv0"] = hess_inv0
+        res = optimize.minimize(neg, x0, jac=True, method="BFGS", options=opts)
+    val, grad = neg(res.x)
+    return OptimResult(
+        x=np.asarray(res.x, dtype=float),
+        fun=-val,
+        grad=-grad,
+        success=bool(res.success),
+        message=str(res.message),
+        nit=int(getattr(res, "nit", 0)),
+        nfev=int(getattr(res, "nfev", 0)),
+    )
+
+
+def fd_hessian(
+    grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, rel_step: float = 1e-5
+) -> np.ndarray:
+    """Hessian by central differences of an analytic gradient, symmetrised."""
+    k = len(x)
+    out = np.empty((k, k))
+    for j in range(k):
+        h = rel_step * max(1.0, abs(x[j]))
+        xp = x.copy()
+        xm = x.copy()
+        xp[j] += h
+        xm[j] -= h
+        out[:, j] = (grad(xp) - grad(xm)) / (2 * h)
+    return 0.5 * (out + out.T)
+
+
+def invert_information(
+    hess: np.ndarray, names: list[str], notes: list[str]
+) -> np.ndarray:
+    """Covariance = inverse of the negative Hessian; singular information is reported.
+
+    A non-positive-definite information matrix yields NaN variances (never numbers that
+    look fine) and a note naming the parameters along its weakest direction.
+    """
+    info = -0.5 * (hess + hess.T)
+    k = info.shape[0]
+    if not np.all(np.isfinite(info)):
+        notes.append("information matrix has non-finite entries; standard errors are NaN")
+        return np.full((k, k), np.nan)
+    try:
+        chol = np.linalg.cholesky(info)
+        inv_chol = np.linalg.solve(chol, np.eye(k))
+        cov = inv_chol.T @ inv_chol
+        cond = np.linalg.cond(info)
+        if cond > 1e12:
+            notes.append(
+                f"information matrix is nearly singular (condition number {cond:.2g}); "
+                "standard errors are unreliable"
+            )
+        return cov
+    except np.linalg.LinAlgError:
+        evals, evecs = np.linalg.eigh(info)
+        weak = evecs[:, 0]
+        involved = [n for n, v in zip(names, weak, strict=True) if abs(v) > 0.2]
+        notes.append(
+            "information matrix is singular or not positive definite (smallest eigenvalue "
+            f"{evals[0]:.3g}, direction mostly in {involved}); standard errors are NaN"
+        )
+        return np.full((k, k), np.nan)
+
+
+def emit(notes: list[str]) -> None:
+    """Emit each note as an EstimationWarning (they are also kept on the results)."""
+    for note in notes:
+        warnings.warn(note, EstimationWarning, stacklevel=3)
+
+
+def chibar_pvalue(lr: float, k: int) -> float:
+    """p-value of an LR test of k variance components at the boundary 0.
+
+    Self and Liang (1987): the null distribution is a mixture of χ²_0..χ²_k with binomial
+    weights; for one component it is ½χ²_0 + ½χ²_1, i.e. half the naive p-value.
+    """
+    lr = max(float(lr), 0.0)
+    if lr == 0.0:
+        return 1.0
+    p = 0.0
+    for j in range(1, k + 1):
+        weight = special.comb(k, j) / 2.0**k
+        p += weight * stats.chi2.sf(lr, j)
+    return float(p)

@@ -1,0 +1,224 @@
+"""The runner's only door to the data builders and the estimators.
+
+Everything the study needs from the layers below goes through a :class:`Backend`:
+building the two analysis data sets, a probit, a selection-stage fit and the descriptive
+tables. :class:`DefaultBackend` calls :mod:`restraint.datasets` and :mod:`restraint.models`;
+tests pass a backend of their own (e.g. fixture data with statsmodels stand-ins), so the
+runner never depends on how those layers are built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+import patsy
+from scipy import special
+
+from restraint.errors import EstimationError
+from restraint.models.results import ModelResults
+from restraint.study.spec import SelectionVariant
+
+
+@dataclass
+class StudyData:
+    """The two analysis data sets plus what is known of their provenance."""
+
+    actor: pd.DataFrame
+    dyad: pd.DataFrame
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    """What the runner needs from the layers below."""
+
+    name: str
+
+    def build(self, data_dir: str | Path | None, use_cache: bool = True) -> StudyData:
+        """Build the actor-level and directed dyad-year data sets."""
+        ...
+
+    def probit(self, formula: str, data: pd.DataFrame, cov: str) -> ModelResults:
+        """Probit of ``formula`` on ``data`` with covariance ``cov`` (HC0, HC1, ML)."""
+        ...
+
+    def selection(
+        self, formula: str, data: pd.DataFrame, variant: SelectionVariant
+    ) -> ModelResults:
+        """Selection-stage fit (random-effects probit as ``variant`` says)."""
+        ...
+
+    def describe(self, actor: pd.DataFrame, dyad: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """Descriptive tables keyed ``table1`` and ``table2``."""
+        ...
+
+
+class DefaultBackend:
+    """Backend on :mod:`restraint.datasets` and :mod:`restraint.models`."""
+
+    name = "restraint"
+
+    def build(self, data_dir: str | Path | None, use_cache: bool = True) -> StudyData:
+        """Build both data sets with :func:`restraint.datasets.build_all` (default options)."""
+        from restraint import datasets
+
+        actor, dyad = datasets.build_all(data_dir=data_dir, options=None, use_cache=use_cache)
+        prov: dict[str, Any] = {}
+        for name, res in (("actor", actor), ("dyad", dyad)):
+            prov[name] = _build_provenance(res)
+        return StudyData(actor.data, dyad.data, prov)
+
+    def probit(self, formula: str, data: pd.DataFrame, cov: str) -> ModelResults:
+        """:func:`restraint.models.probit`."""
+        from restraint import models
+
+        return models.probit(formula, data, cov=cov)
+
+    def selection(
+        self, formula: str, data: pd.DataFrame, variant: SelectionVariant
+    ) -> ModelResults:
+        """:func:`restraint.models.re_probit` or ``crossed_re_probit`` (or a pooled probit)."""
+        from restraint import models
+
+        opts = dict(variant.options)
+        if variant.estimator == "re_probit":
+            return models.re_probit(formula, data, group=variant.groups[0], **opts)
+        if variant.estimator == "crossed_re_probit":
+            return models.crossed_re_probit(formula, data, groups=tuple(variant.groups), **opts)
+        return models.probit(formula, data, cov=opts.pop("cov", "ML"), **opts)
+
+    def describe(self, actor: pd.DataFrame, dyad: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """Tables 1 and 2 from :mod:`restraint.datasets.describe`."""
+        from restraint.datasets import describe
+
+        return {"table1": describe.table1(actor, dyad), "table2": describe.table2(actor)}
+
+
+def _build_provenance(res: Any) -> dict[str, Any]:
+    """JSON-ready provenance of one build result (whatever it exposes)."""
+    out: dict[str, Any] = {}
+    for attr in ("provenance", "files", "sources", "options"):
+        value = getattr(res, attr, None)
+        if value is not None:
+            out[attr] = jsonable(value)
+    log = getattr(res, "log", None)
+    if log is not None:
+        out["rows"] = int(getattr(log, "rows", len(res.data)))
+        to_dict = getattr(log, "to_dict", None)
+        if callable(to_dict):
+            out["log_steps"] = jsonable(to_dict().get("steps", []))
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    """Convert ``value`` to plain JSON types (NaN and infinities become None)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
+    if hasattr(value, "to_dict") and not isinstance(value, pd.DataFrame | pd.Series):
+        try:
+            return jsonable(value.to_dict())
+        except TypeError:
+            pass
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.Series):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, list | tuple | set | frozenset):
+        seq = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [jsonable(v) for v in seq]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------
+# helpers that work on any backend's results
+
+
+def fixed_xb(result: ModelResults, formula: str, data: pd.DataFrame) -> np.ndarray:
+    """Fixed-part linear predictor x'β of a selection fit for every row of ``data``.
+
+    Uses the result's own ``xb`` when it has one (the selection protocol of
+    :mod:`restraint.models`); otherwise builds the design of ``formula`` with patsy and
+    multiplies by the fixed coefficients. Rows with a missing regressor get NaN.
+    """
+    xb = getattr(result, "xb", None)
+    if callable(xb):
+        return np.asarray(xb(data), dtype=float)
+    rhs = formula.split("~", 1)[1]
+    ok = np.ones(len(data), dtype=bool)
+    info = patsy.ModelDesc.from_formula(rhs)
+    cols = {f.name() for t in info.rhs_termlist for f in t.factors}
+    known = [c for c in cols if c in data.columns]
+    if known:
+        ok = ~data[known].isna().any(axis=1).to_numpy()
+    X = patsy.dmatrix(rhs, data.loc[ok], return_type="dataframe")
+    missing = [c for c in X.columns if c not in result.params.index]
+    if missing:
+        raise EstimationError(f"selection result lacks coefficient(s) {missing}")
+    out = np.full(len(data), np.nan)
+    out[ok] = X.to_numpy(dtype=float) @ result.params[X.columns].to_numpy(dtype=float)
+    return out
+
+
+def inverse_mills(xb: np.ndarray) -> np.ndarray:
+    """φ(x)/Φ(x), in logs so it stays finite far in the lower tail."""
+    x = np.asarray(xb, dtype=float)
+    return np.exp(-0.5 * x * x - 0.5 * np.log(2 * np.pi) - special.log_ndtr(x))
+
+
+def sigma_of(result: ModelResults) -> dict[str, tuple[float, float | None]]:
+    """Random-effect standard deviations with their SEs, keyed by grouping column.
+
+    Reads ``result.sigma`` (a Series by grouping factor) and its SEs from whichever of
+    ``sigma_bse`` / ``sigma_se`` the result carries, or ``extra["sigma"]``/
+    ``extra["sigma_bse"]``. A pooled probit has none.
+    """
+    sigma = getattr(result, "sigma", None)
+    if sigma is None:
+        sigma = result.extra.get("sigma")
+    if sigma is None:
+        return {}
+    if not isinstance(sigma, pd.Series):
+        sigma = pd.Series(sigma if isinstance(sigma, dict) else {"sigma": sigma})
+    se = None
+    for attr in ("sigma_bse", "sigma_se", "bse_sigma"):
+        se = getattr(result, attr, None)
+        if se is not None:
+            break
+    if se is None:
+        se = result.extra.get("sigma_bse")
+    if se is not None and not isinstance(se, pd.Series):
+        se = pd.Series(se if isinstance(se, dict) else {sigma.index[0]: se})
+    out: dict[str, tuple[float, float | None]] = {}
+    for name, value in sigma.items():
+        s = None
+        if se is not None and name in se.index and np.isfinite(se[name]):
+            s = float(se[name])
+        out[str(name)] = (float(value), s)
+    return out
+
+
+def ml_cov(result: ModelResults) -> pd.DataFrame | None:
+    """The ML covariance a result carries besides its reported one, if any."""
+    if result.cov_type.upper().startswith("ML"):
+        return result.cov
+    cov = getattr(result, "cov_ml", None)
+    if cov is None:
+        cov = result.extra.get("cov_ml")
+    return cov

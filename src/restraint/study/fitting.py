@@ -1,0 +1,259 @@
+"""Fit every model of a :class:`StudySpec`, each selection stage only once.
+
+A selection stage is identified by its variant (``published``, ``crossed``, ...) and its
+period; all outcome models that share both reuse one fit and one IMR column. Models
+without a selection stage are fitted once whatever the variants.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from restraint.errors import EstimationError
+from restraint.models.results import ModelResults
+from restraint.study.backend import Backend, fixed_xb, inverse_mills, ml_cov, sigma_of
+from restraint.study.predict import Prediction, predict_levels
+from restraint.study.spec import ModelSpec, Period, SelectionVariant, SpecError, StudySpec
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Fit:
+    """One fitted model with everything the tables and results.json show."""
+
+    key: str
+    model_id: str
+    kind: str  # "outcome" or "selection"
+    label: str
+    formula: str
+    estimator: str
+    result: ModelResults
+    data: str
+    filter: str = ""
+    period: Period = field(default_factory=Period)
+    variant: str | None = None
+    selection_key: str | None = None
+    sigma: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    sigma_test: dict[str, float] | None = None
+    prediction: Prediction | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class Fits:
+    """All fits of a run, addressable by model id and selection variant."""
+
+    variants: list[str]
+    primary: str | None
+    outcome: dict[tuple[str, str | None], Fit] = field(default_factory=dict)
+    selection: dict[tuple[str, str], Fit] = field(default_factory=dict)
+
+    def get(self, model_id: str, variant: str | None) -> Fit | None:
+        """The fit of ``model_id`` under ``variant`` (variant-free models ignore it)."""
+        return self.outcome.get((model_id, variant)) or self.outcome.get((model_id, None))
+
+    def all(self) -> list[Fit]:
+        """Every fit: selection stages first, then outcome models, in fitting order."""
+        return [*self.selection.values(), *self.outcome.values()]
+
+    def result_key(self, variant: str | None) -> str:
+        """Group in results.json: ``models`` or ``models_<variant>``."""
+        return "models" if variant in (None, self.primary) else f"models_{variant}"
+
+
+def selection_key(variant: str, primary: str | None, period: Period) -> str:
+    """results.json id of a selection fit: ``sel``, ``sel_crossed``, ``sel_1946_1990`` ..."""
+    key = "sel" if variant == primary else f"sel_{variant}"
+    return f"{key}_{period.key}" if period else key
+
+
+def check_columns(spec: StudySpec, data: dict[str, pd.DataFrame], variants: list[str]) -> None:
+    """Fail before any fitting if a model, filter or group refers to a missing column."""
+
+    def need(where: str, frame: str, cols: set[str]) -> None:
+        missing = sorted(cols - set(data[frame].columns))
+        if missing:
+            raise SpecError(
+                f"{spec.source}: {where}: column(s) {missing} not in the {frame} data "
+                f"(available: {', '.join(map(str, data[frame].columns))})"
+            )
+
+    for m in spec.models.values():
+        need(f"models.{m.id}", m.data, m.columns)
+    if any(m.selection for m in spec.models.values()):
+        sel = spec.selection
+        cols = {sel.dependent, *sel.regressors, *sel.filter.columns, "year"}
+        for v in variants:
+            cols |= set(sel.variants[v].groups)
+        need("selection", sel.data, cols)
+
+
+def fit_study(
+    spec: StudySpec,
+    data: dict[str, pd.DataFrame],
+    backend: Backend,
+    variants: list[str],
+    progress: Progress | None = None,
+) -> Fits:
+    """Fit the selection stages (once per variant and period) and every model."""
+    say = progress or (lambda _msg: None)
+    check_columns(spec, data, variants)
+    # The spec's first variant is the primary one whether or not it is run, so result
+    # keys depend only on the variant's name.
+    primary = next(iter(spec.selection.variants)) if spec.selection is not None else None
+    fits = Fits(variants=list(variants), primary=primary)
+    imr_frames: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def selection_frame(variant: str, period: Period) -> pd.DataFrame:
+        key = (variant, period.key)
+        if key in imr_frames:
+            return imr_frames[key]
+        sel = spec.selection
+        frame = _in_period(data[sel.data], period)
+        v = sel.variants[variant]
+        skey = selection_key(variant, primary, period)
+        say(f"selection stage {v.label}" + (f", {period.label}" if period else ""))
+        fit = _fit_selection(spec, frame, backend, v, skey, period)
+        fits.selection[key] = fit
+        # IMR from the fixed part only, for every row of the period (no predicted effects).
+        xb = fixed_xb(fit.result, sel.formula, frame)
+        out = frame.copy()
+        out["imr"] = inverse_mills(xb)
+        imr_frames[key] = out
+        return out
+
+    for m in spec.models.values():
+        runs = variants if m.selection else [None]
+        for variant in runs:
+            if variant is None:
+                frame = _in_period(data[m.data], m.period)
+                skey = None
+            else:
+                frame = selection_frame(variant, m.period)
+                skey = selection_key(variant, primary, m.period)
+            sample = m.filter.apply(frame, what=f"{m.data} data (models.{m.id}.filter)")
+            if len(sample) == 0:
+                raise EstimationError(
+                    f"models.{m.id}: no rows left after filter {m.filter.text!r}"
+                    + (f" and period {m.period.label}" if m.period else "")
+                )
+            tag = "" if variant in (None, primary) else f" [{variant}]"
+            say(f"{m.label}{tag}")
+            fits.outcome[(m.id, variant)] = _fit_outcome(m, sample, backend, variant, skey)
+    return fits
+
+
+def _in_period(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    if not period:
+        return frame
+    keep = pd.Series(True, index=frame.index)
+    if period.start is not None:
+        keep &= frame["year"] >= period.start
+    if period.end is not None:
+        keep &= frame["year"] <= period.end
+    return frame.loc[keep.fillna(False).astype(bool)]
+
+
+def _fit_selection(
+    spec: StudySpec,
+    frame: pd.DataFrame,
+    backend: Backend,
+    variant: SelectionVariant,
+    key: str,
+    period: Period,
+) -> Fit:
+    sel = spec.selection
+    t0 = time.perf_counter()
+    sample = sel.filter.apply(frame, what=f"{sel.data} data (selection.filter)")
+    cols = [sel.dependent, *sel.regressors, *variant.groups]
+    # Same rows for the effects model and its pooled comparison.
+    sample = sample.loc[~sample[cols].isna().any(axis=1)]
+    if len(sample) == 0:
+        raise EstimationError(f"selection stage ({key}): no complete rows")
+    result = backend.selection(sel.formula, sample, variant)
+    sigma = sigma_of(result)
+    test = None
+    if sigma:
+        pooled = backend.probit(sel.formula, sample, "ML")
+        test = _sigma_lr_test(result.llf, pooled.llf, len(sigma))
+    return Fit(
+        key=key,
+        model_id="sel",
+        kind="selection",
+        label=variant.label + (f" {period.label}" if period else ""),
+        formula=sel.formula,
+        estimator=variant.estimator,
+        result=result,
+        data=sel.data,
+        filter=sel.filter.text,
+        period=period,
+        variant=variant.name,
+        sigma=sigma,
+        sigma_test=test,
+        options={"groups": list(variant.groups), **variant.options},
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _sigma_lr_test(llf: float, llf_pooled: float, k: int) -> dict[str, float]:
+    """LR test of all random-effect variances = 0 against the pooled probit.
+
+    The null lies on the boundary, so the statistic follows a mixture of χ² with 0..k
+    degrees of freedom and binomial(k, ½) weights (Self and Liang 1987).
+    """
+    lr = max(0.0, 2.0 * (llf - llf_pooled))
+    weights = [stats.binom.pmf(j, k, 0.5) for j in range(k + 1)]
+    p = sum(w * stats.chi2.sf(lr, j) for j, w in enumerate(weights) if j > 0)
+    if lr == 0:
+        p = 1.0
+    return {"lr": float(lr), "df": int(k), "p": float(p), "llf_pooled": float(llf_pooled)}
+
+
+def _fit_outcome(
+    m: ModelSpec,
+    sample: pd.DataFrame,
+    backend: Backend,
+    variant: str | None,
+    skey: str | None,
+) -> Fit:
+    t0 = time.perf_counter()
+    result = backend.probit(m.formula, sample, m.cov)
+    prediction = None
+    if m.predict is not None:
+        cov_kind = m.predict.cov
+        if cov_kind == "ML":
+            cov = ml_cov(result)
+            if cov is None:
+                cov = backend.probit(m.formula, sample, "ML").cov
+        elif result.cov_type.upper().startswith(cov_kind):
+            cov = result.cov
+        else:
+            cov = backend.probit(m.formula, sample, cov_kind).cov
+        prediction = predict_levels(result, m, sample, cov, cov_kind)
+    return Fit(
+        key=m.id,
+        model_id=m.id,
+        kind="outcome",
+        label=m.label,
+        formula=m.formula,
+        estimator=m.estimator,
+        result=result,
+        data=m.data,
+        filter=m.filter.text,
+        period=m.period,
+        variant=variant,
+        selection_key=skey,
+        prediction=prediction,
+        options={"cov": m.cov},
+        seconds=time.perf_counter() - t0,
+    )
+
