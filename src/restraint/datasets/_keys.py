@@ -77,6 +77,15 @@ def isin(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     return pd.Series(np.asarray(query, dtype=np.int64)).isin(np.asarray(keys)).to_numpy()
 
 
+def unique_sorted(values: np.ndarray) -> np.ndarray:
+    """Sorted unique values of an int64 array (sort-based; numpy's hash-based
+    ``np.unique`` is several times slower on these arrays)."""
+    v = np.sort(np.asarray(values, dtype=np.int64), kind="quicksort")
+    if len(v) == 0:
+        return v
+    return v[np.concatenate(([True], v[1:] != v[:-1]))]
+
+
 def nullable_int8(values: np.ndarray, na: np.ndarray | None = None) -> pd.arrays.IntegerArray:
     """``values`` as a nullable Int8 array, NA where ``na`` is True."""
     v = np.asarray(values).astype(np.int8)

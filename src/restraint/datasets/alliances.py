@@ -32,6 +32,7 @@ from restraint.datasets._keys import (
     isin,
     nullable_int8,
     state_key,
+    unique_sorted,
 )
 
 __all__ = [
@@ -79,22 +80,23 @@ def alliance_dyad_years(
     a, b, y = a[m], b[m], y[m]
     if direction == "either":
         a, b, y = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([y, y])
-    df = pd.DataFrame({"ccode1": a, "ccode2": b, "year": y})
-    df = df[df["ccode1"] != df["ccode2"]]
-    return df.drop_duplicates().sort_values(["ccode1", "ccode2", "year"]).reset_index(drop=True)
+    keep = a != b
+    # Unique and sorted through one packed key (cheaper than a frame-level dedup + sort).
+    k = unique_sorted(dyad_key(a[keep], b[keep], y[keep]))
+    pair = k // 10_000
+    return pd.DataFrame({"ccode1": pair // 1000, "ccode2": pair % 1000, "year": k % 10_000})
+
+
+def _monadic(dyads: pd.DataFrame) -> pd.DataFrame:
+    k = unique_sorted(state_key(dyads["ccode1"], dyads["year"]))
+    return pd.DataFrame({"ccode": k // 10_000, "year": k % 10_000})
 
 
 def pact_states(
     atop: pd.DataFrame, obligations: Sequence[str] = ("defense",), direction: str = "either"
 ) -> pd.DataFrame:
     """State-years (ccode, year) with at least one alliance carrying ``obligations``."""
-    d = alliance_dyad_years(atop, obligations, direction)
-    return (
-        d[["ccode1", "year"]]
-        .rename(columns={"ccode1": "ccode"})
-        .drop_duplicates()
-        .reset_index(drop=True)
-    )
+    return _monadic(alliance_dyad_years(atop, obligations, direction))
 
 
 def major_power_allies(
@@ -105,17 +107,14 @@ def major_power_allies(
 ) -> pd.DataFrame:
     """State-years (ccode, year) of non-major states with a pact (``obligations``) with at
     least one state that is a major power in that year."""
-    d = alliance_dyad_years(atop, obligations, direction)
+    return _major_allies(alliance_dyad_years(atop, obligations, direction), majors_year)
+
+
+def _major_allies(d: pd.DataFrame, majors_year: pd.DataFrame) -> pd.DataFrame:
     mkeys = state_key(majors_year["ccode"], majors_year["year"])
     partner_major = isin(mkeys, state_key(d["ccode2"], d["year"]))
     self_major = isin(mkeys, state_key(d["ccode1"], d["year"]))
-    sel = d[partner_major & ~self_major]
-    return (
-        sel[["ccode1", "year"]]
-        .rename(columns={"ccode1": "ccode"})
-        .drop_duplicates()
-        .reset_index(drop=True)
-    )
+    return _monadic(d[partner_major & ~self_major])
 
 
 def alliance_indicators(
@@ -136,8 +135,9 @@ def alliance_indicators(
     a = frame["ccode1"].to_numpy(dtype=np.int64)
     b = frame["ccode2"].to_numpy(dtype=np.int64)
     covered = (yr >= first) & (yr <= last)
-    dp_states = pact_states(atop, dp_obligations, direction)
-    mp_states = major_power_allies(atop, majors_year, dp_obligations, direction)
+    dp_dyads = alliance_dyad_years(atop, dp_obligations, direction)
+    dp_states = _monadic(dp_dyads)
+    mp_states = _major_allies(dp_dyads, majors_year)
     sc_dyads = alliance_dyad_years(atop, sc_obligations, direction)
     dp = isin(state_key(dp_states["ccode"], dp_states["year"]), state_key(a, yr))
     mp = isin(state_key(mp_states["ccode"], mp_states["year"]), state_key(a, yr))

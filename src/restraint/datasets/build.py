@@ -64,7 +64,17 @@ COLUMNS: tuple[str, ...] = (
     "directed_dyad",
 )
 ACTOR_COLUMNS: tuple[str, ...] = COLUMNS + ("crisno", "cracno")
-BINARY_COLUMNS: tuple[str, ...] = ("milresp", "crisis", "mp", "dp", "jd", "contig", "ic", "mt", "sc")
+BINARY_COLUMNS: tuple[str, ...] = (
+    "milresp",
+    "crisis",
+    "mp",
+    "dp",
+    "jd",
+    "contig",
+    "ic",
+    "mt",
+    "sc",
+)
 
 # Reader name in restraint.sources for each table.
 _READERS: dict[str, str] = {
@@ -280,10 +290,17 @@ def build_dyad_year_from(
     opt = _resolve_options(options, overrides)
     t = SourceTables.coerce(tables)
     t.require("system")
+    data, log = _dyad_core(t, opt, states_by_year(t.system, opt.dyad_years), covariates=True)
+    return BuildResult(data, log, opt, _provenance(t, opt, "dyad_year"))
+
+
+def _dyad_core(
+    t: SourceTables, opt: BuildOptions, sy: pd.DataFrame, *, covariates: bool
+) -> tuple[pd.DataFrame, BuildLog]:
+    """Dyad-year rows and log for members ``sy`` (covariates skipped when only counting)."""
     log = BuildLog("dyad_year")
     unit = "dyad-years"
     years = opt.dyad_years
-    sy = states_by_year(t.system, years)
     dy = directed_dyad_years(sy, years)
     log.start(unit, f"directed dyad-years of COW members {years[0]}-{years[1]}", len(dy))
     majors_year = majors_by_year(t.majors, years)
@@ -308,14 +325,19 @@ def build_dyad_year_from(
         int((rel["contiguous"] & ~rel["major"]).sum()),
     )
     dy = dy.loc[keep].reset_index(drop=True)
-    cov = _covariates(
-        dy, t, opt, majors_year, contig, contiguity_coverage(ctab, opt.contiguity_source)
-    )
-    df = pd.concat([dy, cov], axis=1)
+    if covariates:
+        cov = _covariates(
+            dy, t, opt, majors_year, contig, contiguity_coverage(ctab, opt.contiguity_source)
+        )
+        df = pd.concat([dy, cov], axis=1)
+    else:
+        df = dy
 
     # Crises: the actor-level selection restricted to the dyad years, one per dyad-year.
     cunit = "crisis rows"
-    actors = select_crisis_actors(t.icb_actors, t.states, t.system, opt, log, years=years, unit=cunit)
+    actors = select_crisis_actors(
+        t.icb_actors, t.states, t.system, opt, log, years=years, unit=cunit
+    )
     first, ndup = first_crisis_per_dyad_year(actors)
     log.drop(
         cunit,
@@ -350,9 +372,11 @@ def build_dyad_year_from(
         vals = first[c].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         col = np.where(pos >= 0, vals[np.maximum(pos, 0)], np.nan)
         df[c] = nullable_int8(np.nan_to_num(col), np.isnan(col))
+    if not covariates:
+        return df, log
     data = _finalise(df, COLUMNS)
     log.finish(data)
-    return BuildResult(data, log, opt, _provenance(t, opt, "dyad_year"))
+    return data, log
 
 
 def _resolve_options(options: BuildOptions | None, overrides: dict[str, Any]) -> BuildOptions:
@@ -377,8 +401,13 @@ def build_actor_level(
 
     ``overrides`` are :class:`BuildOptions` fields applied on top of ``options``.
     """
-    return build_all(data_dir, _resolve_options(options, overrides), use_cache=use_cache,
-                     strict=strict, which=("actor",))[0]
+    return build_all(
+        data_dir,
+        _resolve_options(options, overrides),
+        use_cache=use_cache,
+        strict=strict,
+        which=("actor",),
+    )[0]
 
 
 def build_dyad_year(
@@ -390,8 +419,13 @@ def build_dyad_year(
     **overrides: Any,
 ) -> BuildResult:
     """Directed dyad-year data set from the raw files (see :func:`build_dyad_year_from`)."""
-    return build_all(data_dir, _resolve_options(options, overrides), use_cache=use_cache,
-                     strict=strict, which=("dyad",))[1]
+    return build_all(
+        data_dir,
+        _resolve_options(options, overrides),
+        use_cache=use_cache,
+        strict=strict,
+        which=("dyad",),
+    )[1]
 
 
 def build_all(
@@ -406,14 +440,14 @@ def build_all(
 
     The cache is keyed by the SHA-256 of the input files, the options and the package
     version; it lives under the user cache dir (``RESTRAINT_CACHE_DIR`` overrides). It is
-    used only when every input file can be found in ``data_dir`` or
-    ``RESTRAINT_DATA_DIR`` (otherwise the build runs without it). ``which`` limits the
+    used only when every input file is available locally (otherwise the build reads,
+    possibly downloading, without it). ``which`` limits the
     build to one of the two data sets (the other is then ``None``).
     """
     from restraint.datasets import cache
 
     opt = options or BuildOptions()
-    key = cache.cache_key(data_dir, opt) if use_cache else None
+    key = cache.cache_key(data_dir, opt, _needed_tables(opt)) if use_cache else None
     if key is not None:
         hit = cache.load(key, which)
         if hit is not None:

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,75 +30,58 @@ if TYPE_CHECKING:
 #: Bump when the builders' output changes for the same inputs and options.
 SCHEMA = 1
 
-# Files each table may be read from, relative to the data folder (docs: README layout).
-INPUT_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "icb_actors": ("icb/icb2v15.csv",),
-    "states": ("cow/states2016.csv",),
-    "majors": ("cow/majors2016.csv",),
-    "system": ("cow/system2016.csv",),
-    "contiguity": ("cow/contdird.csv", "cow/DirectContiguity320.zip"),
-    "contiguity_periods": ("cow/contdir.csv", "cow/DirectContiguity320.zip"),
-    "nmc": ("cow/NMC-60-abridged.csv",),
-    "polity": ("polity/p5v2018.xls", "polity/p5v2018.csv"),
-    "atop": (
-        "atop/atop5_1ddyr.csv",
-        "atop/atop_5.1__.csv_.zip",
-        "atop/atop5_1ddyr_subset.csv",
-    ),
+# Registry key in restraint.sources for each source table.
+REGISTRY_KEYS: dict[str, str] = {
+    "icb_actors": "icb_actors",
+    "states": "cow_states",
+    "majors": "cow_majors",
+    "system": "cow_system",
+    "contiguity": "cow_contig",
+    "contiguity_periods": "cow_contig_periods",
+    "nmc": "cow_nmc",
+    "polity": "polity",
+    "atop": "atop_ddyr",
 }
 
 
 def cache_root() -> Path:
-    """Folder of the data-set cache: ``$RESTRAINT_CACHE_DIR/datasets`` or the user cache."""
-    env = os.environ.get("RESTRAINT_CACHE_DIR")
-    if env:
-        base = Path(env)
-    else:
-        import pooch
+    """Folder of the data-set cache: ``datasets/`` in the package's user cache
+    (``RESTRAINT_CACHE_DIR`` overrides its location)."""
+    from restraint.sources import cache_dir
 
-        base = Path(pooch.os_cache("restraint"))
-    return base / "datasets"
+    return cache_dir() / "datasets"
 
 
-def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
-    """``data_dir`` or ``$RESTRAINT_DATA_DIR``; None when neither is given."""
-    if data_dir is not None:
-        return Path(data_dir)
-    env = os.environ.get("RESTRAINT_DATA_DIR")
-    return Path(env) if env else None
+def input_hashes(
+    data_dir: str | Path | None, tables: tuple[str, ...] | None = None
+) -> dict[str, str] | None:
+    """SHA-256 of the file each source table would be read from, by table name.
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def input_hashes(data_dir: str | Path | None) -> dict[str, str] | None:
-    """SHA-256 of every candidate input file present in the data folder, by relative path.
-
-    None when the folder is unknown or a table has no candidate file there (the readers
-    would then look elsewhere, which this key could not see).
+    Files are located exactly as the readers locate them (:func:`restraint.sources.resolve`
+    without downloading: ``data_dir``, ``RESTRAINT_DATA_DIR``, the user cache). None when a
+    file is not available locally (the build then reads, and may download, without cache).
     """
-    root = resolve_data_dir(data_dir)
-    if root is None or not root.is_dir():
-        return None
+    from restraint.errors import DataNotFoundError
+    from restraint.sources import resolve
+
     out: dict[str, str] = {}
-    for cands in INPUT_CANDIDATES.values():
-        present = [c for c in cands if (root / c).is_file()]
-        if not present:
+    for name in tables or tuple(REGISTRY_KEYS):
+        try:
+            with warnings.catch_warnings():
+                # A hash mismatch is reported by the reader itself; not twice.
+                warnings.simplefilter("ignore")
+                rf = resolve(REGISTRY_KEYS[name], data_dir, download=False)
+        except DataNotFoundError:
             return None
-        for c in present:
-            if c not in out:
-                out[c] = _sha256(root / c)
-    return dict(sorted(out.items()))
+        out[name] = rf.sha256
+    return out
 
 
-def cache_key(data_dir: str | Path | None, options: BuildOptions) -> str | None:
+def cache_key(
+    data_dir: str | Path | None, options: BuildOptions, tables: tuple[str, ...] | None = None
+) -> str | None:
     """Cache key for these inputs and options, or None when the inputs cannot be hashed."""
-    hashes = input_hashes(data_dir)
+    hashes = input_hashes(data_dir, tables)
     if hashes is None:
         return None
     payload = {

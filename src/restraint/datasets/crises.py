@@ -63,8 +63,7 @@ def code_crisis_variables(
     if log is not None:
         log.tally("crismg outside the MILRESP codes -> milresp NA", int((~(one | zero)).sum()))
         log.tally(
-            "econdt/gvinst missing, neither 1 -> ic "
-            + ("NA" if opt.ic_missing == "na" else "0"),
+            "econdt/gvinst missing, neither 1 -> ic " + ("NA" if opt.ic_missing == "na" else "0"),
             int(undecided.sum()),
         )
         log.tally("triggr missing or outside 1-9 -> mt NA", int((~valid).sum()))
@@ -175,12 +174,10 @@ def first_crisis_per_dyad_year(actors: pd.DataFrame) -> tuple[pd.DataFrame, int]
     ``cracno`` (ICB numbers crises chronologically). Returns the kept rows (sorted by
     ccode1, ccode2, year) and the number of rows dropped as duplicates.
     """
-    order = actors.assign(
-        _m=actors["month"].fillna(99), _d=actors["day"].fillna(99)
-    ).sort_values(["year", "_m", "_d", "crisno", "cracno"], kind="mergesort")
+    order = actors.assign(_m=actors["month"].fillna(99), _d=actors["day"].fillna(99)).sort_values(
+        ["year", "_m", "_d", "crisno", "cracno"], kind="mergesort"
+    )
     first = order.drop_duplicates(["ccode1", "ccode2", "year"], keep="first")
     first = first.drop(columns=["_m", "_d"])
-    first = first.sort_values(["ccode1", "ccode2", "year"], kind="mergesort").reset_index(
-        drop=True
-    )
+    first = first.sort_values(["ccode1", "ccode2", "year"], kind="mergesort").reset_index(drop=True)
     return first, len(actors) - len(first)

@@ -35,7 +35,10 @@ def directed_dyad_years(
     sy = sy.drop_duplicates().sort_values(["year", "ccode"], kind="mergesort")
     yr = sy["year"].to_numpy(dtype=np.int64)
     cc = sy["ccode"].to_numpy(dtype=np.int64)
-    uy, start, n = np.unique(yr, return_index=True, return_counts=True)
+    # yr is sorted: block starts where the year changes.
+    start = np.flatnonzero(np.concatenate(([True], yr[1:] != yr[:-1]))) if len(yr) else yr
+    n = np.diff(np.concatenate((start, [len(yr)])))
+    uy = yr[start]
     parts1, parts2, party = [], [], []
     # One vectorised block per year (about a hundred years), not per dyad.
     for y, s, k in zip(uy, start, n, strict=True):

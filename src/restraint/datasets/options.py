@@ -154,8 +154,7 @@ class BuildOptions:
                 )
         if self.alliance_direction not in ("either", "own"):
             raise ValueError(
-                f"option alliance_direction={self.alliance_direction!r}: "
-                "expected 'either' or 'own'"
+                f"option alliance_direction={self.alliance_direction!r}: expected 'either' or 'own'"
             )
         overlap = set(self.milresp_one) & set(self.milresp_zero)
         if overlap:

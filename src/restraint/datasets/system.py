@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from restraint.datasets._keys import check_codes, int_column, isin, state_key
+from restraint.datasets._keys import check_codes, int_column, isin, state_key, unique_sorted
 
 __all__ = [
     "expand_periods",
@@ -91,7 +91,7 @@ def majors_by_year(majors: pd.DataFrame, years: tuple[int, int] | None = None) -
 
 def member_ever(ccode: np.ndarray, states: pd.DataFrame) -> np.ndarray:
     """Whether each code appears anywhere in the COW state list (``states2016``)."""
-    codes = np.unique(int_column(states, "ccode", "states"))
+    codes = unique_sorted(int_column(states, "ccode", "states"))
     return np.isin(np.asarray(ccode, dtype=np.int64), codes)
 
 

@@ -167,15 +167,16 @@ def run_blocks(fn: Callable[[int, int], Any], n_items: int, min_block: int = 1) 
 
 @dataclass
 class NodePass:
-    """One quadrature pass over every group, node-major: arrays are (K, N) or (K, G)."""
+    """One quadrature pass over every group, node-major: arrays are (K, N) or (K, ..., G)."""
 
     ll_groups: np.ndarray  # (G,) log of each group's integrated likelihood
     post: np.ndarray  # (K, G) posterior weights of the nodes
-    d1: np.ndarray  # (K, N) dℓ/dη at each node and row
-    d2: np.ndarray | None  # (K, N) d²ℓ/dη²
-    d3: np.ndarray | None  # (K, N) d³ℓ/dη³
-    xi_rows: np.ndarray | None  # (K, N) node value of each row's group (None: see xi_const)
-    xi_const: np.ndarray | None  # (K,) nodes when they are the same for every group
+    d1: np.ndarray | None = None  # (K, N) dℓ/dη at each node and row (when kept)
+    d2: np.ndarray | None = None  # (K, N) d²ℓ/dη²
+    d3: np.ndarray | None = None  # (K, N) d³ℓ/dη³
+    s1: np.ndarray | None = None  # (K, G) Σ_{i in g} dℓ/dη
+    s2: np.ndarray | None = None  # (K, G) Σ_{i in g} d²ℓ/dη²
+    sx: np.ndarray | None = None  # (K, p, G) Σ_{i in g} dℓ/dη x_i (when xt is given)
 
 
 def node_pass(
@@ -187,38 +188,51 @@ def node_pass(
     codes: np.ndarray,
     starts: np.ndarray,
     order: int = 2,
+    *,
     const_nodes: bool = False,
+    xt: np.ndarray | None = None,
+    keep: tuple[str, ...] = ("d1", "d2", "d3"),
 ) -> NodePass:
     """Integrate each group's random effect with the rule ``(xi, logw)`` (shape (G, K)).
 
     ``η_ik = c_i + σ ξ_{g(i)k}``; the integrand is ``Π_i Φ(q_i η_ik)``; ``logw`` includes
     the standard-normal density, so the result is ``log ∫ Π Φ(q(c + σξ)) φ(ξ) dξ``.
-    ``const_nodes`` says every group shares the nodes (non-adaptive rule), which saves the
-    gather of each row's node values. Work is split over nodes between threads.
+    Besides the group log-likelihoods and posterior node weights it keeps the row
+    derivatives named in ``keep`` (up to ``order``) and the per-group sums ``s1``, ``s2``
+    and, given ``xt`` (the design transposed, (p, N)), ``sx``. ``const_nodes`` says every
+    group shares the nodes (non-adaptive rule). Work is split over nodes between threads.
     """
     n_nodes = xi.shape[1]
     n = len(c)
+    n_groups = len(starts)
     xi_t = np.ascontiguousarray(xi.T)
-    d1 = np.empty((n_nodes, n))
-    d2 = np.empty((n_nodes, n)) if order >= 2 else None
-    d3 = np.empty((n_nodes, n)) if order >= 3 else None
-    xi_rows = None if const_nodes else np.empty((n_nodes, n))
-    f = np.empty((n_nodes, len(starts)))
+    d1 = np.empty((n_nodes, n)) if "d1" in keep else None
+    d2 = np.empty((n_nodes, n)) if order >= 2 and "d2" in keep else None
+    d3 = np.empty((n_nodes, n)) if order >= 3 and "d3" in keep else None
+    s1 = np.empty((n_nodes, n_groups))
+    s2 = np.empty((n_nodes, n_groups)) if order >= 2 else None
+    sx = np.empty((n_nodes, xt.shape[0], n_groups)) if xt is not None else None
+    f = np.empty((n_nodes, n_groups))
 
     def block(lo: int, hi: int) -> None:
         for k in range(lo, hi):
             if const_nodes:
                 eta = c + sigma * xi_t[k, 0]
             else:
-                xr = xi_t[k][codes]
-                xi_rows[k] = xr
-                eta = c + sigma * xr
+                eta = c + sigma * xi_t[k][codes]
             t = q * eta
             logcdf, mills, e2, e3 = probit_logpdf(t, order=order)
             f[k] = np.add.reduceat(logcdf, starts)
-            np.multiply(q, mills, out=d1[k])
-            if d2 is not None:
-                d2[k] = e2
+            g1 = np.multiply(q, mills, out=mills)
+            s1[k] = np.add.reduceat(g1, starts)
+            if sx is not None:
+                sx[k] = np.add.reduceat(g1 * xt, starts, axis=1)
+            if d1 is not None:
+                d1[k] = g1
+            if e2 is not None:
+                s2[k] = np.add.reduceat(e2, starts)
+                if d2 is not None:
+                    d2[k] = e2
             if d3 is not None:
                 np.multiply(q, e3, out=d3[k])
 
@@ -229,15 +243,7 @@ def node_pass(
     tot = e.sum(axis=0, keepdims=True)
     ll = (np.log(tot) + fmax)[0]
     post = e / tot
-    return NodePass(
-        ll_groups=ll,
-        post=post,
-        d1=d1,
-        d2=d2,
-        d3=d3,
-        xi_rows=xi_rows,
-        xi_const=xi_t[:, 0].copy() if const_nodes else None,
-    )
+    return NodePass(ll_groups=ll, post=post, d1=d1, d2=d2, d3=d3, s1=s1, s2=s2, sx=sx)
 
 
 def group_modes(
@@ -327,54 +333,52 @@ class OptimResult:
     message: str
     nit: int
     nfev: int
+    last: tuple = ()  # fun's full output at x (value, gradient[, Hessian])
 
 
 def maximise(
-    fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    fun: Callable[[np.ndarray], tuple],
     x0: np.ndarray,
     *,
-    hess: Callable[[np.ndarray], np.ndarray] | None = None,
-    bounds: list[tuple[float, float]] | None = None,
+    with_hessian: bool = False,
     gtol: float = 1e-6,
     maxiter: int = 500,
     hess_inv0: np.ndarray | None = None,
 ) -> OptimResult:
     """Maximise a log-likelihood given its analytic gradient (and Hessian if available).
 
-    With a Hessian: trust-region Newton (``trust-exact``), as pglm's maxLik Newton–Raphson
-    but safe where the Hessian is indefinite. Without: BFGS (L-BFGS-B when bounds are
-    given). A non-finite value is turned into a failed step rather than propagated.
+    ``fun(x)`` returns ``(value, gradient)``, or ``(value, gradient, hessian)`` with
+    ``with_hessian``; the last evaluation is cached because scipy asks for the value and
+    the Hessian at the same point separately. With a Hessian the method is a trust-region
+    Newton (``trust-exact``): pglm's maxLik uses Newton–Raphson, and the trust region keeps
+    it safe where the Hessian is indefinite. Without, BFGS. A non-finite value is turned
+    into a rejected step rather than propagated.
     """
-    cache: dict[bytes, tuple[float, np.ndarray]] = {}
+    cache: dict[bytes, tuple] = {}
 
-    def neg(x: np.ndarray) -> tuple[float, np.ndarray]:
+    def get(x: np.ndarray) -> tuple:
         key = x.tobytes()
         if key not in cache:
-            val, grad = fun_grad(x)
+            out = fun(x)
+            val, grad = out[0], out[1]
             if not np.isfinite(val) or not np.all(np.isfinite(grad)):
-                val, grad = -np.inf, np.zeros_like(x)
+                out = (-np.inf, np.zeros_like(x), *([np.zeros((len(x), len(x)))] * (len(out) - 2)))
             cache.clear()
-            cache[key] = (val, grad)
-        val, grad = cache[key]
-        return (np.inf if not np.isfinite(val) else -val), -grad
+            cache[key] = out
+        return cache[key]
 
-    if hess is not None:
+    def neg(x: np.ndarray) -> tuple[float, np.ndarray]:
+        out = get(x)
+        return (np.inf if not np.isfinite(out[0]) else -out[0]), -out[1]
+
+    if with_hessian:
         res = optimize.minimize(
             neg,
             x0,
             jac=True,
-            hess=lambda x: -hess(x),
+            hess=lambda x: -get(x)[2],
             method="trust-exact",
             options={"gtol": gtol, "maxiter": maxiter},
-        )
-    elif bounds is not None:
-        res = optimize.minimize(
-            neg,
-            x0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"gtol": gtol, "maxiter": maxiter, "ftol": 1e-15, "maxcor": 30},
         )
     else:
         opts: dict = {"gtol": gtol, "maxiter": maxiter}
@@ -382,6 +386,7 @@ def maximise(
             opts["hess_inv0"] = hess_inv0
         res = optimize.minimize(neg, x0, jac=True, method="BFGS", options=opts)
     val, grad = neg(res.x)
+    last = get(np.asarray(res.x, dtype=float))
     return OptimResult(
         x=np.asarray(res.x, dtype=float),
         fun=-val,
@@ -390,6 +395,7 @@ def maximise(
         message=str(res.message),
         nit=int(getattr(res, "nit", 0)),
         nfev=int(getattr(res, "nfev", 0)),
+        last=last,
     )
 
 

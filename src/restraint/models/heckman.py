@@ -24,6 +24,7 @@ import functools
 import multiprocessing
 import os
 import pickle
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -145,6 +146,7 @@ def heckman_two_step(
     seed: int | None = None,
     n_jobs: int | None = None,
     progress: bool = True,
+    mp_context: str | None = None,
 ) -> HeckmanResults:
     """Two-step probit with sample selection.
 
@@ -158,7 +160,9 @@ def heckman_two_step(
     (default: a plain probit) and ``selection_formula`` (default: ``selection`` or the
     result's ``formula``). Groups drawn more than once get distinct ids in the resample, so
     a random-effects estimator treats them as distinct groups. ``seed`` makes it
-    reproducible; ``n_jobs`` processes (default: all cores, 1 = in this process).
+    reproducible; ``n_jobs`` processes (default: all cores, 1 = in this process);
+    ``mp_context`` their start method (default ``"fork"`` on Linux, else ``"spawn"``, which
+    needs the ``if __name__ == "__main__":`` guard in scripts and a picklable estimator).
     """
     if imr_name in data.columns:
         raise EstimationError(
@@ -199,6 +203,7 @@ def heckman_two_step(
             seed=seed,
             n_jobs=n_jobs,
             progress=progress,
+            mp_context=mp_context,
         )
     return res
 
@@ -393,6 +398,7 @@ def _run_bootstrap(
     seed: int | None,
     n_jobs: int | None,
     progress: bool,
+    mp_context: str | None,
 ) -> None:
     if replicates < 2:
         raise EstimationError(f"bootstrap={replicates}: need at least 2 replicates")
@@ -403,13 +409,15 @@ def _run_bootstrap(
     from rich.progress import Progress
 
     label = f"bootstrap ({'groups: ' + cluster_col if cluster_col else 'rows'})"
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task(label, total=replicates)
-        if jobs == 1:
+    if jobs == 1:
+        with Progress(disable=not progress, transient=True) as bar:
+            task = bar.add_task(label, total=replicates)
             for b, s in enumerate(seeds):
                 outputs[b] = _replicate(spec, s)
                 bar.advance(task)
-        else:
+    else:
+        ctx = multiprocessing.get_context(mp_context or _default_start_method())
+        if ctx.get_start_method() != "fork":
             try:
                 pickle.dumps(spec.estimator)
             except Exception as exc:
@@ -418,15 +426,31 @@ def _run_bootstrap(
                     "module level or use functools.partial), or pass n_jobs=1: "
                     f"{exc}"
                 ) from exc
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns about fork() in a process with (BLAS) threads; the
+            # workers only run numpy/scipy code and are forked before any Python thread
+            # of ours (the progress bar) starts.
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            pool = ProcessPoolExecutor(
                 max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(spec,)
-            ) as pool:
+            )
+            with pool:
+                # Submitting before the progress bar starts its refresh thread means the
+                # (fork) workers are created while this process has a single Python thread.
                 futures = {pool.submit(_worker_replicate, s): b for b, s in enumerate(seeds)}
-                for fut in as_completed(futures):
-                    outputs[futures[fut]] = fut.result()
-                    bar.advance(task)
+                with Progress(disable=not progress, transient=True) as bar:
+                    task = bar.add_task(label, total=replicates)
+                    for fut in as_completed(futures):
+                        outputs[futures[fut]] = fut.result()
+                        bar.advance(task)
     _store_bootstrap(res, outputs, cluster_col)
+
+
+def _default_start_method() -> str:
+    """fork on Linux (no __main__ guard needed, nothing pickled); spawn elsewhere."""
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
 
 
 def _store_bootstrap(

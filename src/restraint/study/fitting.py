@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -256,4 +255,3 @@ def _fit_outcome(
         options={"cov": m.cov},
         seconds=time.perf_counter() - t0,
     )
-

@@ -46,9 +46,7 @@ class Prediction:
         return (pj - pi) * 100.0
 
 
-def profile_values(
-    model: ModelSpec, sample: pd.DataFrame, at: dict[str, Any]
-) -> dict[str, Any]:
+def profile_values(model: ModelSpec, sample: pd.DataFrame, at: dict[str, Any]) -> dict[str, Any]:
     """Values of the regressors other than ``over`` in the typical profile."""
     assert model.predict is not None
     values: dict[str, Any] = {}

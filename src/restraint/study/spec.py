@@ -373,8 +373,13 @@ class _Parser:
         self.keys(
             at,
             raw,
-            {"data": False, "dependent": True, "regressors": True, "filter": False,
-             "variants": True},
+            {
+                "data": False,
+                "dependent": True,
+                "regressors": True,
+                "filter": False,
+                "variants": True,
+            },
         )
         data = self.choice(f"{at}.data", raw.get("data", "dyad"), DATASETS)
         dependent = self.names(f"{at}.dependent", [raw["dependent"]])[0]
@@ -392,8 +397,13 @@ class _Parser:
             self.keys(
                 vat,
                 v,
-                {"label": False, "estimator": True, "group": False, "groups": False,
-                 "options": False},
+                {
+                    "label": False,
+                    "estimator": True,
+                    "group": False,
+                    "groups": False,
+                    "options": False,
+                },
             )
             est = self.choice(f"{vat}.estimator", v["estimator"], SELECTION_ESTIMATORS)
             if "group" in v and "groups" in v:
@@ -417,14 +427,25 @@ class _Parser:
     def model(self, mid: str, raw: Any) -> ModelSpec:
         at = f"models.{mid}"
         if not _ID.match(mid) or mid.startswith("sel"):
-            raise self.error(at, f"{mid!r} is not a valid model id (letters, digits, _, "
-                             "not starting with 'sel')")
+            raise self.error(
+                at, f"{mid!r} is not a valid model id (letters, digits, _, not starting with 'sel')"
+            )
         self.keys(
             at,
             raw,
-            {"label": False, "data": True, "dependent": True, "regressors": True,
-             "factors": False, "filter": False, "period": False, "selection": False,
-             "estimator": False, "cov": False, "predict": False},
+            {
+                "label": False,
+                "data": True,
+                "dependent": True,
+                "regressors": True,
+                "factors": False,
+                "filter": False,
+                "period": False,
+                "selection": False,
+                "estimator": False,
+                "cov": False,
+                "predict": False,
+            },
         )
         data = self.choice(f"{at}.data", raw["data"], DATASETS)
         dependent = self.names(f"{at}.dependent", [raw["dependent"]])[0]
@@ -442,13 +463,26 @@ class _Parser:
         selection = self.typed(f"{at}.selection", raw.get("selection", False), bool, "true/false")
         if selection and data != "dyad":
             raise self.error(f"{at}.selection", "a selection stage needs data = 'dyad'")
-        estimator = self.choice(f"{at}.estimator", raw.get("estimator", "probit"),
-                                OUTCOME_ESTIMATORS)
+        estimator = self.choice(
+            f"{at}.estimator", raw.get("estimator", "probit"), OUTCOME_ESTIMATORS
+        )
         cov = self.choice(f"{at}.cov", raw.get("cov", "HC0"), COVARIANCES)
         predict = self.predict(f"{at}.predict", raw.get("predict"), regressors)
         label = self.typed(f"{at}.label", raw.get("label", mid), str, "a string")
-        return ModelSpec(mid, label, data, dependent, regressors, factors, filt, period,
-                         selection, estimator, cov, predict)
+        return ModelSpec(
+            mid,
+            label,
+            data,
+            dependent,
+            regressors,
+            factors,
+            filt,
+            period,
+            selection,
+            estimator,
+            cov,
+            predict,
+        )
 
     def period(self, at: str, raw: Any) -> Period:
         if raw is None:
@@ -468,20 +502,24 @@ class _Parser:
     def predict(self, at: str, raw: Any, regressors: tuple[str, ...]) -> PredictSpec | None:
         if raw is None:
             return None
-        self.keys(at, raw, {"over": True, "levels": True, "ci": False, "cov": False,
-                            "method": False, "at": False})
+        self.keys(
+            at,
+            raw,
+            {"over": True, "levels": True, "ci": False, "cov": False, "method": False, "at": False},
+        )
         over = self.names(f"{at}.over", [raw["over"]])[0]
         if over not in regressors:
             raise self.error(f"{at}.over", f"{over!r} is not a regressor of this model")
         levels = raw["levels"]
         if not isinstance(levels, list) or len(levels) < 2:
-            raise self.error(f"{at}.levels", f"expected a list of two or more levels, got {levels!r}")
+            raise self.error(
+                f"{at}.levels", f"expected a list of two or more levels, got {levels!r}"
+            )
         ci = float(self.typed(f"{at}.ci", raw.get("ci", 0.95), int | float, "a number"))
         if not 0 < ci < 1:
             raise self.error(f"{at}.ci", f"must lie in (0, 1), got {ci}")
         cov = self.choice(f"{at}.cov", raw.get("cov", "ML"), COVARIANCES)
-        method = self.choice(f"{at}.method", raw.get("method", "typical"),
-                             ("typical", "average"))
+        method = self.choice(f"{at}.method", raw.get("method", "typical"), ("typical", "average"))
         at_values = raw.get("at", {})
         self.typed(f"{at}.at", at_values, dict, "a table of column = value")
         return PredictSpec(over, tuple(levels), ci, cov, method, dict(at_values))
@@ -490,8 +528,9 @@ class _Parser:
         at = f"tables.{tid}"
         if not _ID.match(tid):
             raise self.error(at, f"{tid!r} is not a valid table id")
-        self.keys(at, raw, {"title": False, "models": True, "ci_terms": False,
-                            "show_selection": False})
+        self.keys(
+            at, raw, {"title": False, "models": True, "ci_terms": False, "show_selection": False}
+        )
         mids = self.names(f"{at}.models", raw["models"])
         self.known(f"{at}.models", mids, models)
         ci_terms = self.names(f"{at}.ci_terms", raw.get("ci_terms", []))
@@ -503,8 +542,9 @@ class _Parser:
         if raw is None:
             return None
         at = "predictions"
-        self.keys(at, raw, {"title": False, "models": True, "level_labels": False,
-                            "changes": False})
+        self.keys(
+            at, raw, {"title": False, "models": True, "level_labels": False, "changes": False}
+        )
         mids = self.names(f"{at}.models", raw["models"])
         self.known(f"{at}.models", mids, models)
         for mid in mids:
@@ -515,7 +555,9 @@ class _Parser:
         if labels is None:
             labels = [str(v) for v in models[mids[0]].predict.levels]  # type: ignore[union-attr]
         if not isinstance(labels, list) or {len(labels)} != nlev:
-            raise self.error(f"{at}.level_labels", f"expected {sorted(nlev)} labels, got {labels!r}")
+            raise self.error(
+                f"{at}.level_labels", f"expected {sorted(nlev)} labels, got {labels!r}"
+            )
         changes = raw.get("changes", {})
         self.typed(f"{at}.changes", changes, dict, "a table name = [from, to]")
         pchanges = {}
@@ -526,16 +568,19 @@ class _Parser:
                 or len(pair) != 2
                 or not all(isinstance(i, int) and 0 <= i < n for i in pair)
             ):
-                raise self.error(f"{at}.changes.{name}",
-                                 f"expected [from, to] level positions in 0..{n - 1}, got {pair!r}")
+                raise self.error(
+                    f"{at}.changes.{name}",
+                    f"expected [from, to] level positions in 0..{n - 1}, got {pair!r}",
+                )
             pchanges[name] = (pair[0], pair[1])
         title = self.typed(f"{at}.title", raw.get("title", "Predicted probabilities"), str, "str")
         return PredictionsSpec(title, mids, tuple(labels), pchanges)
 
     def claim(self, i: int, raw: Any, models: dict[str, ModelSpec]) -> ClaimSpec:
         at = f"claims[{i}]"
-        self.keys(at, raw, {"id": True, "text": True, "term": True, "checks": True,
-                            "require": False})
+        self.keys(
+            at, raw, {"id": True, "text": True, "term": True, "checks": True, "require": False}
+        )
         cid = self.typed(f"{at}.id", raw["id"], str, "a string")
         at = f"claims[{i}] ({cid})"
         text = self.typed(f"{at}.text", raw["text"], str, "a string")

@@ -43,6 +43,8 @@ class Table:
     header: list[str]
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
+    #: Per data column: where its numbers live in results.json (group, model id).
+    sources: list[tuple[str, str]] = field(default_factory=list)
 
     # -- renderings ----------------------------------------------------------------------
     def to_markdown(self) -> str:
@@ -85,9 +87,7 @@ class Table:
         if self.notes:
             out.append("\\par\\smallskip")
             out.append(
-                "\\parbox{\\linewidth}{\\footnotesize "
-                + " ".join(tex(n) for n in self.notes)
-                + "}"
+                "\\parbox{\\linewidth}{\\footnotesize " + " ".join(tex(n) for n in self.notes) + "}"
             )
         out.append("\\end{table}")
         return "\n".join(out) + "\n"
@@ -98,7 +98,8 @@ class Table:
         parts = [f'<table class="restraint-table" id="{e(self.id)}">']
         parts.append(f"<caption>{e(self.title)}</caption>")
         parts.append(
-            "<thead><tr>" + "".join(f'<th scope="col">{e(h)}</th>' for h in self.header)
+            "<thead><tr>"
+            + "".join(f'<th scope="col">{e(h)}</th>' for h in self.header)
             + "</tr></thead>"
         )
         parts.append("<tbody>")
@@ -115,7 +116,7 @@ class Table:
         if not standalone:
             return body
         return (
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{e(self.title)}</title><style>{TABLE_CSS}</style></head>\n"
             f"<body>\n{body}</body></html>\n"
         )
@@ -239,6 +240,7 @@ class Column:
 
     header: str
     fit: Fit
+    group: str = "models"  # results.json group of the fit (models, models_crossed, ...)
 
 
 def coefficient_table(
@@ -254,27 +256,45 @@ def coefficient_table(
     terms: list[str] = []
     for f in frames:
         terms += [t for t in f.index if t not in terms]
-    # The constant goes last, as in the paper's tables.
-    terms = [t for t in terms if t != "Intercept"] + (["Intercept"] if "Intercept" in terms else [])
+    # Rows follow the order of the spec's labels; unlisted terms keep their order of first
+    # appearance after them; the constant goes last, as in the paper's tables.
+    order = {t: i for i, t in enumerate(spec.labels)}
+    terms.sort(key=lambda t: (t == "Intercept", order.get(t, len(order))))
     rows: list[Row] = []
+    # Terms with one label (``jd`` and the factor dummy ``jd_1``) share a row unless some
+    # column has both.
+    merged: list[list[str]] = []
     for t in terms:
-        coef, se = [], []
-        for f in frames:
-            if t in f.index:
-                coef.append(coef_cell(f.at[t, "coef"], f.at[t, "p"]))
-                se.append(se_cell(f.at[t, "se"]))
-            else:
-                coef.append("")
-                se.append("")
-        rows.append(Row(spec.label(t), coef, "coef"))
+        row = next(
+            (
+                r
+                for r in merged
+                if spec.label(r[0]) == spec.label(t)
+                and not any(t in f.index and any(u in f.index for u in r) for f in frames)
+            ),
+            None,
+        )
+        if row is None:
+            merged.append([t])
+        else:
+            row.append(t)
+    for group in merged:
+        label = spec.label(group[0])
+        picks = [next((u for u in group if u in f.index), None) for f in frames]
+        coef = [
+            coef_cell(f.at[u, "coef"], f.at[u, "p"]) if u else ""
+            for f, u in zip(frames, picks, strict=True)
+        ]
+        se = [se_cell(f.at[u, "se"]) if u else "" for f, u in zip(frames, picks, strict=True)]
+        rows.append(Row(label, coef, "coef"))
         rows.append(Row("", se, "se"))
-        if t in ci_terms:
+        if any(u in ci_terms for u in group):
             for level in (90, 95):
                 cells = [
-                    ci_cell(f.at[t, f"low{level}"], f.at[t, f"high{level}"]) if t in f.index else ""
-                    for f in frames
+                    ci_cell(f.at[u, f"low{level}"], f.at[u, f"high{level}"]) if u else ""
+                    for f, u in zip(frames, picks, strict=True)
                 ]
-                rows.append(Row(f"{spec.label(t)} {level}% CI", cells, "ci"))
+                rows.append(Row(f"{label} {level}% CI", cells, "ci"))
     groups: list[str] = []
     for c in columns:
         groups += [g for g in c.fit.sigma if g not in groups]
@@ -304,7 +324,8 @@ def coefficient_table(
     rows.append(Row("McFadden R²", [num(c.fit.result.prsquared, 3) for c in columns], "stat"))
     rows.append(Row("AIC", [num(c.fit.result.aic, 2) for c in columns], "stat"))
     header = ["", *[c.header for c in columns]]
-    return Table(table_id, title, header, rows, list(notes))
+    sources = [(c.group, c.fit.key) for c in columns]
+    return Table(table_id, title, header, rows, list(notes), sources)
 
 
 def prediction_table(
@@ -336,18 +357,25 @@ def prediction_table(
             assert pr is not None
             cells += [num(pr.change(i, j), 2), ""]
         rows.append(
-            Row(f"Change, {labels.get(name, name)} (%): {level_labels[i]} to {level_labels[j]}",
-                cells, "stat")
+            Row(
+                f"Change, {labels.get(name, name)} (%): {level_labels[i]} to {level_labels[j]}",
+                cells,
+                "stat",
+            )
         )
-    return Table(table_id, title, header, rows, list(notes))
+    sources = [(c.group, c.fit.model_id) for c in columns for _ in range(2)]
+    return Table(table_id, title, header, rows, list(notes), sources)
 
 
-def frame_table(table_id: str, title: str, frame: pd.DataFrame, digits: int = 3,
-                notes: Sequence[str] = ()) -> Table:
+def frame_table(
+    table_id: str, title: str, frame: pd.DataFrame, digits: int = 3, notes: Sequence[str] = ()
+) -> Table:
     """A descriptive DataFrame (index = row labels) as a :class:`Table`."""
     header = [str(frame.index.name or ""), *[_flat(c) for c in frame.columns]]
-    rows = [Row(_flat(idx), [_cell(v, digits) for v in row], "data")
-            for idx, row in zip(frame.index, frame.itertuples(index=False), strict=True)]
+    rows = [
+        Row(_flat(idx), [_cell(v, digits) for v in row], "data")
+        for idx, row in zip(frame.index, frame.itertuples(index=False), strict=True)
+    ]
     return Table(table_id, title, header, rows, list(notes))
 
 
