@@ -47,7 +47,7 @@ def _grid_max(f, lo: float, hi: float, extra: list[float], n: int) -> float:
     return float(max(v[i], np.max(f(m2))))
 
 
-def bf_revise(k: float, q: float, c_A: float, c_O: float, m_O: float, n: int = 200_001) -> float:
+def bf_revise(k: float, q: float, c_A: float, c_O: float, m_O: float, n: int = 40_001) -> float:
     """A's best payoff from revising: dense grid over arms that make A a revisionist."""
     d_a = m_O * (q + c_A) / (1 - q - c_A)
 
@@ -62,7 +62,7 @@ def bf_revise(k: float, q: float, c_A: float, c_O: float, m_O: float, n: int = 2
 
 
 def bf_submit(
-    k: float, s: float, q: float, c_A: float, c_O: float, m_O: float, n: int = 200_001
+    k: float, s: float, q: float, c_A: float, c_O: float, m_O: float, n: int = 40_001
 ) -> float:
     """A's best payoff letting O revise, given alliance forces s: dense grid."""
     d_o = m_O * (q - c_O) / (1 - q + c_O)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -13,8 +15,22 @@ from restraint.game.plots import category_codes
 
 from .strategies import bf_revise, bf_submit, game_params, k_between
 
-FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# GAME_HYPOTHESIS_SCALE multiplies the example counts for a thorough run (default 1: quick).
+_SCALE = float(os.environ.get("GAME_HYPOTHESIS_SCALE", "1"))
+
+
+def _settings(n: int) -> settings:
+    return settings(
+        max_examples=max(1, int(n * _SCALE)),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+FAST = _settings(80)
+# Brute-force (dense-grid) checks and the numerical solver cost more per example.
+BRUTE = _settings(40)
+NUMERIC = _settings(60)
 
 
 def _k_grid(p: dict[str, float], n: int = 3000) -> np.ndarray:
@@ -56,7 +72,7 @@ def test_regions_disjoint_and_ordered_in_k(p: dict[str, float]) -> None:
     assert len(K_ORDER) == 6
 
 
-@FAST
+@BRUTE
 @given(game_params(), st.floats(0.0, 1.0))
 def test_never_both_threats_without_an_alliance(p: dict[str, float], u: float) -> None:
     """Claim 1 checked by brute force: A never prefers both revising and letting O revise
@@ -89,7 +105,7 @@ def test_alliance_regions_keep_a_below_d_a_and_exactly_deter_o(p: dict[str, floa
     assert np.all(np.asarray(eq.payoff_S)[ally] >= -1e-12)
 
 
-@FAST
+@BRUTE
 @given(game_params(), st.floats(0.0, 1.0))
 def test_a_indifferent_at_s_d_and_s_d_is_least(p: dict[str, float], u: float) -> None:
     c = cutoffs(p["q"], p["c_A"], p["c_O"], p["m_O"])
@@ -123,7 +139,7 @@ def test_burden_share_falls_from_one_to_zero_across_restraint(p: dict[str, float
     np.testing.assert_allclose(np.asarray(eq.payoff_A), np.asarray(eq.V_R), atol=1e-12)
 
 
-@FAST
+@BRUTE
 @given(game_params(), st.floats(0.0, 1.0))
 def test_revision_value_matches_brute_force(p: dict[str, float], u: float) -> None:
     k = k_between(p, u)
@@ -143,7 +159,7 @@ def test_vectorised_equals_pointwise(p: dict[str, float]) -> None:
         assert one.s == pytest.approx(float(np.asarray(eq.s)[i]), abs=1e-15)
 
 
-@SLOW
+@NUMERIC
 @given(game_params(), st.floats(0.0, 1.0))
 def test_closed_form_equals_numerical_solver(p: dict[str, float], u: float) -> None:
     k = k_between(p, u)

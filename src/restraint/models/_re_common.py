@@ -4,6 +4,7 @@ covariance and diagnostics. Private: the public entry points are in ``re_probit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Callable
@@ -400,19 +401,49 @@ def maximise(
 
 
 def fd_hessian(
-    grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, rel_step: float = 1e-5
+    grad: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    rel_step: float = 1e-5,
+    *,
+    g0: np.ndarray | None = None,
+    columns: list[int] | None = None,
 ) -> np.ndarray:
-    """Hessian by central differences of an analytic gradient, symmetrised."""
+    """Hessian by differences of an analytic gradient, symmetrised.
+
+    Central differences, or forward differences from ``g0`` (the gradient at ``x``) when it
+    is given: the gradient is analytic, so the forward error is of order ``rel_step`` in
+    relative terms, plenty for standard errors, at half the cost. ``columns`` restricts
+    the work to some columns (the rest are NaN).
+    """
     k = len(x)
-    out = np.empty((k, k))
-    for j in range(k):
+    out = np.full((k, k), np.nan)
+    for j in range(k) if columns is None else columns:
         h = rel_step * max(1.0, abs(x[j]))
         xp = x.copy()
-        xm = x.copy()
         xp[j] += h
-        xm[j] -= h
-        out[:, j] = (grad(xp) - grad(xm)) / (2 * h)
-    return 0.5 * (out + out.T)
+        if g0 is not None:
+            out[:, j] = (grad(xp) - g0) / h
+        else:
+            xm = x.copy()
+            xm[j] -= h
+            out[:, j] = (grad(xp) - grad(xm)) / (2 * h)
+    if columns is None:
+        out = 0.5 * (out + out.T)
+    return out
+
+
+def blas_single_thread() -> Any:
+    """Context that keeps BLAS on one thread.
+
+    The matrices here are small (at most a few thousand by a hundred); a multi-threaded
+    BLAS gains little on them and, on a busy machine, loses many times over waiting for
+    its threads to be scheduled. Element-wise work is threaded separately (``run_blocks``).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def invert_information(

@@ -40,6 +40,7 @@ from restraint.models._re_common import (
     LOG_SIGMA_MAX,
     LOG_SIGMA_MIN,
     Prepared,
+    blas_single_thread,
     fd_hessian,
     group_modes,
     maximise,
@@ -290,14 +291,48 @@ class _Laplace:
         self._du_dtheta, self._dv_dtheta = du, dv
         return llf, np.concatenate([g_beta, [g_sa, g_sb]])
 
-    def hess_inv0(self, theta: np.ndarray) -> np.ndarray:
-        """Initial inverse-Hessian guess for BFGS: pooled-probit information for β."""
-        return _pooled_hess_inv0(self.X, self.q, theta)
-
     def conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Modes and conditional SDs (from H⁻¹) at the last evaluation."""
         sd_a, sd_b = self._last_cond_sd
         return self.u.copy(), self.v.copy(), sd_a, sd_b
+
+
+def _optimise(fun, model, theta0: np.ndarray, k_beta: int, gtol: float, maxiter: int):
+    """BFGS from a scaled start, then the Hessian for the standard errors.
+
+    The start inverse Hessian combines the pooled-probit information for β with forward
+    differences of the analytic gradient along the log σ directions (two evaluations):
+    with it BFGS moves σ at the right scale from the first step.
+    The final Hessian is taken by forward differences of the analytic gradient.
+    """
+    f0, g0 = fun(theta0)
+    k = len(theta0)
+    hinv0 = _pooled_hess_inv0(model.X, model.q, theta0)
+    if np.isfinite(f0):
+        cols = list(range(k_beta, k))
+        hcols = fd_hessian(lambda th: fun(th)[1], theta0, 1e-4, g0=g0, columns=cols)
+        approx = -np.linalg.inv(hinv0[:k_beta, :k_beta]) if k_beta else np.zeros((0, 0))
+        h0 = np.zeros((k, k))
+        h0[:k_beta, :k_beta] = approx
+        h0[:, cols] = hcols[:, cols]
+        h0[cols, :] = hcols[:, cols].T
+        h0 = 0.5 * (h0 + h0.T)
+        try:
+            inv = np.linalg.inv(-h0)
+            inv = 0.5 * (inv + inv.T)
+            np.linalg.cholesky(inv)
+            hinv0 = inv
+        except np.linalg.LinAlgError:
+            pass
+        fun(theta0)  # modes back at the start
+    res = maximise(fun, theta0, gtol=gtol, maxiter=maxiter, hess_inv0=hinv0)
+    theta = res.x.copy()
+    theta[k_beta:] = np.clip(theta[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+    res.x = theta
+    llf, grad = fun(theta)
+    hess = fd_hessian(lambda th: fun(th)[1], theta, 1e-6, g0=grad)
+    llf, grad = fun(theta)  # leave the modes at the estimates
+    return res, llf, grad, hess
 
 
 def _pooled_hess_inv0(X: np.ndarray, q: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -358,6 +393,20 @@ def crossed_re_probit(
         ``sigma`` and ``sigma_bse`` indexed by the two grouping columns,
         ``conditional_modes`` for both, the LR test of σ = 0 for both (χ̄² p-value).
     """
+    with blas_single_thread():
+        return _fit_crossed(formula, data, groups, method, nodes, start, maxiter, gtol)
+
+
+def _fit_crossed(
+    formula: str,
+    data: pd.DataFrame,
+    groups: tuple[str, str] | list[str],
+    method: str,
+    nodes: int,
+    start: dict[str, float] | None,
+    maxiter: int,
+    gtol: float,
+) -> REProbitResults:
     t0 = time.perf_counter()
     if method not in ("laplace", "agq"):
         raise EstimationError(f"method must be 'laplace' or 'agq', got {method!r}")
@@ -392,13 +441,9 @@ def crossed_re_probit(
         th[k_beta:] = np.clip(th[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
         return model.evaluate(th)
 
-    res = maximise(fun, theta0, gtol=gtol, maxiter=maxiter, hess_inv0=model.hess_inv0(theta0))
-    theta = res.x.copy()
-    theta[k_beta:] = np.clip(theta[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-    llf, grad = model.evaluate(theta)
+    res, llf, grad, hess = _optimise(fun, model, theta0, k_beta, gtol, maxiter)
+    theta = res.x
     cond = model.conditional()
-    hess = fd_hessian(lambda th: model.evaluate(th)[1], theta)
-    model.evaluate(theta)  # leave the modes at the estimates
     converged = res.success and np.max(np.abs(grad)) < max(10 * gtol, 1e-3)
     if not converged:
         notes.append(

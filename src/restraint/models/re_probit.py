@@ -34,6 +34,7 @@ from restraint.models._re_common import (
     LOG_SIGMA_MIN,
     SIGMA_BOUNDARY,
     Prepared,
+    blas_single_thread,
     chibar_pvalue,
     emit,
     group_modes,
@@ -283,6 +284,20 @@ def re_probit(
         ``params``/``bse``/``cov`` for the fixed effects, ``sigma``/``sigma_bse``,
         ``conditional_modes[group]``, the LR test of σ = 0, diagnostics and warnings.
     """
+    with blas_single_thread():
+        return _fit_one_way(formula, data, group, method, nodes, start, maxiter, gtol)
+
+
+def _fit_one_way(
+    formula: str,
+    data: pd.DataFrame,
+    group: str,
+    method: str,
+    nodes: int | None,
+    start: dict[str, float] | None,
+    maxiter: int,
+    gtol: float,
+) -> REProbitResults:
     t0 = time.perf_counter()
     if method not in ("gh", "agh"):
         raise EstimationError(f"method must be 'gh' or 'agh', got {method!r}")

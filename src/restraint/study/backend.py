@@ -68,35 +68,51 @@ class DefaultBackend:
         from restraint import datasets
 
         actor, dyad = datasets.build_all(data_dir=data_dir, options=None, use_cache=use_cache)
-        prov: dict[str, Any] = {}
-        for name, res in (("actor", actor), ("dyad", dyad)):
-            prov[name] = _build_provenance(res)
-        return StudyData(actor.data, dyad.data, prov)
+        prov = {name: _build_provenance(res) for name, res in (("actor", actor), ("dyad", dyad))}
+        return StudyData(_numeric(actor), _numeric(dyad), prov)
 
     def probit(self, formula: str, data: pd.DataFrame, cov: str) -> ModelResults:
         """:func:`restraint.models.probit`."""
-        from restraint import models
-
-        return models.probit(formula, data, cov=cov)
+        return _estimator("probit", "probit")(formula, data, cov=cov)
 
     def selection(
         self, formula: str, data: pd.DataFrame, variant: SelectionVariant
     ) -> ModelResults:
         """:func:`restraint.models.re_probit` or ``crossed_re_probit`` (or a pooled probit)."""
-        from restraint import models
-
         opts = dict(variant.options)
         if variant.estimator == "re_probit":
-            return models.re_probit(formula, data, group=variant.groups[0], **opts)
+            fit = _estimator("re_probit", "re_probit")
+            return fit(formula, data, group=variant.groups[0], **opts)
         if variant.estimator == "crossed_re_probit":
-            return models.crossed_re_probit(formula, data, groups=tuple(variant.groups), **opts)
-        return models.probit(formula, data, cov=opts.pop("cov", "ML"), **opts)
+            fit = _estimator("crossed_re_probit", "crossed")
+            return fit(formula, data, groups=tuple(variant.groups), **opts)
+        return _estimator("probit", "probit")(formula, data, cov=opts.pop("cov", "ML"), **opts)
 
     def describe(self, actor: pd.DataFrame, dyad: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        """Tables 1 and 2 from :mod:`restraint.datasets.describe`."""
+        """Tables 1 and 2 from :mod:`restraint.datasets.describe` (printable Table 1)."""
         from restraint.datasets import describe
 
-        return {"table1": describe.table1(actor, dyad), "table2": describe.table2(actor)}
+        return {
+            "table1": describe.table1(actor, dyad, formatted=True),
+            "table2": describe.table2(actor),
+        }
+
+
+def _estimator(name: str, module: str) -> Any:
+    """``restraint.models.<name>``, or the same function from its defining module."""
+    import importlib
+
+    models = importlib.import_module("restraint.models")
+    fn = getattr(models, name, None)
+    if not callable(fn):  # not exported (or the attribute is the submodule itself)
+        fn = getattr(importlib.import_module(f"restraint.models.{module}"), name)
+    return fn
+
+
+def _numeric(res: Any) -> pd.DataFrame:
+    """The build result's data with nullable integer columns as float (NaN for NA)."""
+    numeric = getattr(res, "numeric", None)
+    return numeric() if callable(numeric) else res.data
 
 
 def _build_provenance(res: Any) -> dict[str, Any]:

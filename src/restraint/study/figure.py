@@ -46,7 +46,6 @@ def render(panels: Sequence[Panel], level_labels: Sequence[str]) -> tuple[bytes,
             "font.size": 10,
             "axes.spines.top": False,
             "axes.spines.right": False,
-            "pdf.fonttype": 42,
         }
     ):
         fig, axes = plt.subplots(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -45,6 +46,10 @@ class Fit:
     prediction: Prediction | None = None
     options: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Warnings raised while fitting that the result does not already list.
+    notes: list[str] = field(default_factory=list)
+    #: Cache of :func:`restraint.study.tables.term_frame`.
+    terms: pd.DataFrame | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -181,7 +186,16 @@ def _fit_selection(
     result = backend.selection(sel.formula, sample, variant)
     sigma = sigma_of(result)
     test = None
-    if sigma:
+    lr, p = getattr(result, "lr_stat", None), getattr(result, "lr_pvalue", None)
+    if sigma and lr is not None and np.isfinite(lr) and p is not None and np.isfinite(p):
+        test = {
+            "lr": float(lr),
+            "df": len(sigma),
+            "p": float(p),
+            "llf_pooled": float(getattr(result, "llf_pooled", np.nan)),
+        }
+    elif sigma:
+        # The estimator did not test σ = 0 itself: compare with the pooled probit.
         pooled = backend.probit(sel.formula, sample, "ML")
         test = _sigma_lr_test(result.llf, pooled.llf, len(sigma))
     return Fit(

@@ -218,7 +218,10 @@ def clean_term(name: str) -> str:
 
 
 def term_frame(fit: Fit) -> pd.DataFrame:
-    """Coefficients, SEs, p-values and 90/95% CIs under clean term names."""
+    """Coefficients, SEs, p-values and 90/95% CIs under clean term names (computed once
+    per fit: every table, check and record reads it)."""
+    if fit.terms is not None:
+        return fit.terms
     r = fit.result
     bse = r.bse
     out = pd.DataFrame({"coef": r.params, "se": bse, "p": r.pvalues})
@@ -227,6 +230,7 @@ def term_frame(fit: Fit) -> pd.DataFrame:
         out[f"low{int(level * 100)}"] = r.params - z * bse
         out[f"high{int(level * 100)}"] = r.params + z * bse
     out.index = [clean_term(str(t)) for t in out.index]
+    fit.terms = out
     return out
 
 
