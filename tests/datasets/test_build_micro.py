@@ -192,3 +192,30 @@ def test_cache_round_trip_and_damaged_entry(built: tuple, tmp_path, monkeypatch)
     assert a2.log == actor.log and a2.options == actor.options
     (entry / "meta.json").write_text("{not json")
     assert dcache.load("k1") is None
+
+
+def test_jd_tally_matches_the_na_rule() -> None:
+    t = micro.tables()
+    zero = build_dyad_year_from(t, OPT)
+    na = build_dyad_year_from(t, OPT, jd_missing="na")
+    tally = zero.log.tallies["polity2 missing, JD undecided -> jd 0"]
+    # Israel (no Polity row) with a democracy: undecided; the ATOP-less years add nothing.
+    assert tally == na.log.na_counts["jd"] > 0
+    assert zero.log.na_counts["jd"] == 0
+    assert na.log.tallies["polity2 missing, JD undecided -> jd NA"] == tally
+
+
+def test_reconciliation_on_the_micro_world_adds_up() -> None:
+    from restraint.datasets.reconcile import reconcile
+
+    rec = reconcile(micro.tables(), OPT)
+    assert rec.adds_up()
+    crisis = rec.section("crisis")
+    assert crisis.ours == 3
+    # The funnel ends at our count and every alternative is a real count.
+    assert crisis.funnel[-1][1] == 3
+    alts = dict(crisis.alternatives)
+    assert alts["crisis actors: membership='year'"] == 3
+    assert dict(rec.section("actor").alternatives)["membership='year'"] == 5
+    frame = rec.to_frame()
+    assert set(frame["kind"]) >= {"paper", "ours", "funnel", "alternative", "bridge"}

@@ -37,7 +37,7 @@ def p_win(x: np.ndarray, m_O: float) -> np.ndarray:
     return x / (x + m_O)
 
 
-def _grid_max(f, lo: float, hi: float, extra: list[float], n: int) -> float:
+def grid_max(f, lo: float, hi: float, extra: list[float], n: int) -> float:
     """Max of f over a dense grid on [lo, hi] plus extra points, then a zoomed second grid."""
     m = np.unique(np.concatenate([np.linspace(lo, hi, n), np.geomspace(max(lo, 1e-12), hi, n), extra]))
     v = f(m)
@@ -58,7 +58,7 @@ def bf_revise(k: float, q: float, c_A: float, c_O: float, m_O: float, n: int = 4
         return np.where(p - c_A > q, val, -np.inf)
 
     # The revising set is open at D_A: its supremum is approached just above it.
-    return _grid_max(f, 0.0, 2.0 / k + 10 * m_O, [d_a * (1 + 1e-12)], n)
+    return grid_max(f, 0.0, 2.0 / k + 10 * m_O, [d_a * (1 + 1e-12)], n)
 
 
 def bf_submit(
@@ -75,4 +75,4 @@ def bf_submit(
         val = np.maximum(0.0, p - c_A) - k * m
         return np.where(1 - p - c_O > 1 - q, val, -np.inf)
 
-    return _grid_max(f, 0.0, top * (1 - 1e-12), [0.0], n)
+    return grid_max(f, 0.0, top * (1 - 1e-12), [0.0], n)

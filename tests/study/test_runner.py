@@ -98,10 +98,8 @@ def test_predictions_follow_the_fits(fixture_run) -> None:
     assert_predictions_follow_fits(res, "table5_crossed", "models_crossed", "a2", factors)
 
 
-def test_selection_stages_fit_once_each(fixture_backend) -> None:
-    backend = FixtureBackend()
-    replicate(selection="both", progress=False, backend=backend)
-    sel_calls = [c for c in backend.calls if c[0].startswith("selection:")]
+def test_selection_stages_fit_once_each(fixture_run, fixture_backend) -> None:
+    sel_calls = [c for c in fixture_backend.calls if c[0].startswith("selection:")]
     # two variants x (full sample + three periods), shared by m5, m6, a2 / m7, m8, m9
     assert len(sel_calls) == 8
     assert len(set(sel_calls)) == 8
@@ -189,13 +187,11 @@ def test_repr_and_html(fixture_run) -> None:
     assert "<table" in page and "data:image/png;base64," in page
 
 
-def test_single_variant_runs(fixture_backend) -> None:
-    rep = replicate(selection="published", progress=False, backend=FixtureBackend())
-    assert "models_crossed" not in rep.results and "sel_crossed" not in rep.results["models"]
-    assert rep.changes == []
+def test_crossed_only_run() -> None:
     crossed = replicate(selection="crossed", progress=False, backend=FixtureBackend())
     assert "m5" in crossed.results["models_crossed"] and "m5" not in crossed.results["models"]
-    assert "sel_crossed" in crossed.results["models"]
+    assert "sel_crossed" in crossed.results["models"] and "sel" not in crossed.results["models"]
+    assert crossed.changes == []
 
 
 def test_user_spec_variant(tmp_path: Path) -> None:
@@ -224,13 +220,15 @@ def test_unknown_column_fails_before_fitting(tmp_path: Path) -> None:
     assert backend.calls == []
 
 
-def test_progress_output(capsys) -> None:
+def test_published_only_run_with_progress() -> None:
     from rich.console import Console
 
     console = Console(record=True, width=120)
-    replicate(selection="published", progress=True, backend=FixtureBackend(), console=console)
+    rep = replicate(selection="published", progress=True, backend=FixtureBackend(), console=console)
     text = console.export_text()
     assert "Model 5" in text and "Claims (published)" in text and "Done in" in text
+    assert "models_crossed" not in rep.results and "sel_crossed" not in rep.results["models"]
+    assert rep.changes == []
 
 
 def test_cli_errors_exit_nonzero(tmp_path: Path) -> None:

@@ -202,6 +202,7 @@ def _covariates(
     majors_year: pd.DataFrame,
     contig: pd.DataFrame,
     coverage: tuple[int, int],
+    log: BuildLog | None = None,
 ) -> pd.DataFrame:
     """DP, MP, DPMP, SC, JD, Prep and Contig for (ccode1, ccode2, year) rows."""
     tables.require("atop", "polity", "nmc")
@@ -214,9 +215,15 @@ def _covariates(
         direction=options.alliance_direction,
     )
     out = al.copy()
-    out["jd"] = joint_democracy(
-        frame, tables.polity, threshold=options.jd_threshold, missing=options.jd_missing
-    )
+    jd = {
+        rule: joint_democracy(frame, tables.polity, threshold=options.jd_threshold, missing=rule)
+        for rule in ("zero", "na")
+    }
+    out["jd"] = jd[options.jd_missing]
+    if log is not None:
+        undecided = int((jd["na"].isna() & jd["zero"].notna()).sum())
+        rule = "0" if options.jd_missing == "zero" else "NA"
+        log.tally(f"polity2 missing, JD undecided -> jd {rule}", undecided)
     out["prep"] = preponderance(frame, tables.nmc)
     out["contig"] = contiguity_indicator(
         frame, contig, types=options.contig_types, coverage=coverage
@@ -266,7 +273,7 @@ def build_actor_level_from(
     ctab = t.contiguity_table(opt.contiguity_source)
     contig = contiguity_years(ctab, opt.contiguity_source, opt.actor_years)
     cov = _covariates(
-        actors, t, opt, majors_year, contig, contiguity_coverage(ctab, opt.contiguity_source)
+        actors, t, opt, majors_year, contig, contiguity_coverage(ctab, opt.contiguity_source), log
     )
     df = pd.concat([actors.reset_index(drop=True), cov.reset_index(drop=True)], axis=1)
     df["crisis"] = 1
@@ -327,7 +334,7 @@ def _dyad_core(
     dy = dy.loc[keep].reset_index(drop=True)
     if covariates:
         cov = _covariates(
-            dy, t, opt, majors_year, contig, contiguity_coverage(ctab, opt.contiguity_source)
+            dy, t, opt, majors_year, contig, contiguity_coverage(ctab, opt.contiguity_source), log
         )
         df = pd.concat([dy, cov], axis=1)
     else:

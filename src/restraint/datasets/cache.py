@@ -159,7 +159,7 @@ def store(key: str, actor: BuildResult | None, dyad: BuildResult | None) -> Path
                 "options": res.options.to_dict(),
                 "provenance": res.provenance,
             }
-        (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True, indent=1))
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         if entry.exists():
             shutil.rmtree(entry, ignore_errors=True)
         os.replace(tmp, entry)

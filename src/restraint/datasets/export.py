@@ -212,7 +212,7 @@ def write_datasets(
     written[p.name] = p
     logs = {"actor_level": actor.log.to_dict(), "dyad_year": dyad.log.to_dict()}
     p = out / "build_log.json"
-    atomic_write(p, lambda t: t.write_text(json.dumps(logs, indent=1, sort_keys=True) + "\n"))
+    atomic_write(p, lambda t: t.write_text(json.dumps(logs, indent=1) + "\n"))
     written[p.name] = p
     prov: dict[str, Any] = {
         "package": "restraint",

@@ -158,6 +158,11 @@ class Equilibrium:
             f"{d['V_S0']:.6g} (arms {d['m_S0']:.6g}); needed offers s_R {d['s_R']:.6g}, "
             f"s_D {d['s_D']:.6g}",
         ]
+        if self.model.get("restrain_and_deter"):
+            lines.append(
+                "  note: here the alliance must restrain A and deter O at once: GAME.md's "
+                "claim 1 fails (possible with r > 1, never in the base model; docs/game.md)"
+            )
         if d["vr_floor_binds"]:
             lines.append(
                 "  note: O's war value is floored at 0 at A's revising optimum; V_R is the "

@@ -189,10 +189,6 @@ class _Game:
         """A's best payoff when it arms past b_A and revises (alliance forces do not help)."""
         if floor == 0.0 and self._revise_cache is not None:
             return self._revise_cache
-        # The revisionist set m > b_A is open: start a hair above b_A (supremum, as GAME.md).
-        lo = max(self.b_A * (1 + 1e-13), floor)
-        hi = max(lo, floor + 1.0 / self.k)  # beyond it the payoff is below its value at lo
-
         def f(m: np.ndarray) -> np.ndarray:
             who, share = self.crisis(m, 0.0)
             return np.where(who == A_REVISES, share - self.k * m, _NEG)
@@ -200,6 +196,15 @@ class _Game:
         def f1(m: float) -> float:
             who, share = self.crisis1(m, 0.0)
             return share - self.k * m if who == A_REVISES else _NEG
+
+        # The revisionist set m > b_A is open: start a hair above b_A (supremum, as GAME.md),
+        # moving up until rounding in p no longer puts the point on the boundary.
+        eps = 1e-13
+        lo = max(self.b_A * (1 + eps), floor)
+        while f1(lo) == _NEG and eps < 1e-6:
+            eps *= 10
+            lo = max(self.b_A * (1 + eps), floor)
+        hi = max(lo, floor + 1.0 / self.k)  # beyond it the payoff is below its value at lo
 
         m, v = self._maximise(f, f1, lo, hi)
         out = _Choice(v, m, A_REVISES)
@@ -349,7 +354,10 @@ def _solve_point(
     def as_forces(x: float) -> float:
         return to_offer(x)[0] if not math.isnan(x) else math.nan
 
+    s_r_forces, s_d_forces = as_forces(x_r), as_forces(x_d)
     out: dict[str, Any] = {
+        # Claim 1 fails where an alliance must both restrain A and deter O (seen for r > 1).
+        "restrain_and_deter": bool(s_r_forces > 0 and s_d_forces > 0),
         "s_R": as_forces(x_r),
         "s_D": as_forces(x_d),
         "V_R": v_r0,
@@ -536,6 +544,7 @@ def solve_numeric(
         model.update(k_O=float(k_O), share_O=d["share_O"], arms_cost_O=k_O * m_star, **info)
     if offer == "share":
         model.update(total=d["total"], sigma=d["sigma"])
+    model["restrain_and_deter"] = d["restrain_and_deter"]
     nan = math.nan
     return Equilibrium(
         params=pf,
@@ -564,3 +573,51 @@ def solve_numeric(
         solver="numeric",
         model=model,
     )
+
+
+def cutoffs_numeric(
+    q: float = _W["q"],
+    c_A: float = _W["c_A"],
+    c_O: float = _W["c_O"],
+    m_O: float = _W["m_O"],
+    *,
+    r: float = 1.0,
+    n_grid: int = 65,
+) -> dict[str, float]:
+    """Cut-offs in k of the Tullock-r model from the numerical values of A's options.
+
+    k1: V_R(k) = q; k2: V_R(k) = q - k D_O; k3: q - k D_O = V_S(k, 0), with V_R and V_S
+    maximised numerically (as in :func:`solve_numeric`) and the roots found by brentq; all
+    three functions are monotone in k for any r (envelope theorem), so each root is unique.
+    Returns D_O, D_A, k1, k2, k3 and ``claims_hold`` = k2 < k3: where it is False the
+    no-alliance band is empty and for k3 < k < k2 an alliance must restrain A and deter O at
+    once (GAME.md's claims 1 and 4 fail; with r = 1 this never happens).
+    """
+    p = broadcast_params(k=1.0, q=q, c_A=c_A, c_O=c_O, m_O=m_O, k_S=1.0, W=1.0)
+    validate(p, "raise")
+    if not (math.isfinite(r) and r > 0):
+        raise GameParameterError(f"r = {r!r}: must be a finite number > 0")
+
+    def game(k: float) -> _Game:
+        return _Game(k, q, c_A, c_O, m_O, 1.0, 1.0, float(r), int(n_grid), 4)
+
+    g1 = game(1.0)
+    d_o, d_a = g1.M_O, g1.b_A
+
+    def v_r(k: float) -> float:
+        return game(k).revise().value
+
+    def v_s(k: float) -> float:
+        sub = game(k).submit(0.0)
+        return sub.value if sub is not None else 0.0
+
+    # Below lo, revising at D_A alone beats q - k D_O and q, and V_S(k, 0) < q - k D_O.
+    lo = 1e-6 * min(min(1.0, q + c_A + c_O) - q, c_A + c_O) / d_a
+    k1 = optimize.brentq(lambda k: v_r(k) - q, lo, 2 * (1 - q) / d_a, xtol=1e-14)
+    k2 = optimize.brentq(lambda k: v_r(k) - q + k * d_o, lo, 2 * (1 - q) / (d_a - d_o), xtol=1e-14)
+    k_q = q / d_o
+    if q - k_q * d_o - v_s(k_q) >= -1e-15:
+        k3 = k_q
+    else:
+        k3 = optimize.brentq(lambda k: q - k * d_o - v_s(k), lo, k_q, xtol=1e-14)
+    return {"D_O": d_o, "D_A": d_a, "k1": k1, "k2": k2, "k3": k3, "claims_hold": k2 < k3}

@@ -49,7 +49,7 @@ from restraint.models._re_common import (
     prepare,
     run_blocks,
 )
-from restraint.models.quadrature import probit_logpdf
+from restraint.models.quadrature import adaptive_rule, probit_logpdf
 from restraint.models.re_probit import (
     REProbitResults,
     apply_start,
@@ -491,3 +491,232 @@ def _fit_crossed(
     out.groups = {g: out.groups[g] for g in groups}
     out.fit_seconds = time.perf_counter() - t0
     return out
+
+
+class _AGQ:
+    """Adaptive quadrature over the large factor, Laplace over the small one.
+
+    With ``G(v) = Σ_a log ∫ Π_{i∈a} Φ(q_i(x_i'β + v_{b(i)} + σ_a ξ)) φ(ξ) dξ`` (each
+    integral by adaptive Gauss–Hermite quadrature given ``v``) and
+    ``g(v) = G(v) - |v|²/(2σ_b²)``, the log-likelihood is
+    ``g(v̂) - ½ log det(-G''(v̂) + I/σ_b²) - n_b log σ_b`` at the mode ``v̂``.
+
+    Every quantity is a posterior moment over the quadrature nodes of each large-factor
+    group: ``G'`` a mean, ``G''`` a mean plus a covariance, and the third derivatives that
+    the gradient of the log-determinant needs, a mean plus covariances plus a third
+    central moment. The nodes are held fixed when differentiating (their adaptation moves
+    the result only at the order of the quadrature error).
+    """
+
+    def __init__(self, prep: Prepared, nodes: int) -> None:
+        self.q = prep.q
+        self.X = prep.X
+        self.XT = np.ascontiguousarray(prep.X.T)
+        self.st = _structure(prep)
+        self.nodes = nodes
+        st = self.st
+        self.unique_pairs = len(st.pair_starts) == len(self.q)
+        self.v = np.zeros(st.n_b)
+        self.m = np.zeros(st.n_a)
+        self.scale = np.ones(st.n_a)
+        self.newton_ok = True
+        self.newton_iters = 0
+        self._theta_last: np.ndarray | None = None
+        self._dv_dtheta: np.ndarray | None = None
+        # Dyad chunks (by rows) for the dense (a, k) × b work, bounded in memory.
+        rows_per_chunk = max(1, _CHUNK_CELLS // max(st.n_b * nodes, 1))
+        bounds = [0]
+        while bounds[-1] < st.n_a:
+            bounds.append(min(st.n_a, bounds[-1] + rows_per_chunk))
+        self.a_chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
+        self.row_first = np.r_[st.a_starts, len(self.q)]
+
+    def start(self, beta0: np.ndarray) -> np.ndarray:
+        """Start values: pooled probit β, σ_a = 0.5, σ_b = 0.3."""
+        return np.concatenate([beta0, np.log([0.5, 0.3])])
+
+    def _pass(self, c0: np.ndarray, v: np.ndarray, sa: float, order: int):
+        st = self.st
+        c = c0 + v[st.b]
+        m, scale, ok = group_modes(c, self.q, sa, st.a, st.a_starts, self.m, tol=1e-8)
+        self.m, self.scale = m, scale
+        self.modes_ok = ok
+        xi, logw = adaptive_rule(m, scale, self.nodes)
+        res = node_pass(c, self.q, sa, xi, logw, st.a, st.a_starts, order=order,
+                        keep=("d1", "d2", "d3"))
+        return xi, res
+
+    def _year_moments(self, res, with_cov: bool = True):
+        """Posterior-weighted row scores w1, curvatures w2, and the covariance part of G''."""
+        st = self.st
+        n_nodes = self.nodes
+        a = st.a
+
+        def rows_block(lo: int, hi: int):
+            w1 = np.zeros(hi - lo)
+            w2 = np.zeros(hi - lo)
+            for k in range(n_nodes):
+                pk = res.post[k][a[lo:hi]]
+                w1 += pk * res.d1[k, lo:hi]
+                w2 += pk * res.d2[k, lo:hi]
+            return w1, w2
+
+        parts = run_blocks(rows_block_split(rows_block, self.row_first, self.a_chunks),
+                           len(self.a_chunks))
+        w1 = np.concatenate([p[0] for p in parts])
+        w2 = np.concatenate([p[1] for p in parts])
+        if not with_cov:
+            return w1, w2, None
+        cov_parts = run_blocks(
+            lambda lo, hi: self._cov_chunks(res, w1, lo, hi), len(self.a_chunks)
+        )
+        return w1, w2, sum(cov_parts)
+
+    def _dense_dev(self, res, w1: np.ndarray, a_lo: int, a_hi: int, weighted: bool):
+        """(a, k) × b matrix of score deviations d1 - w1 for dyads a_lo..a_hi-1."""
+        st = self.st
+        n_nodes = self.nodes
+        r_lo, r_hi = self.row_first[a_lo], self.row_first[a_hi]
+        dev = res.d1[:, r_lo:r_hi] - w1[None, r_lo:r_hi]
+        if weighted:
+            dev *= np.sqrt(res.post[:, st.a[r_lo:r_hi]])
+        rowidx = (st.a[r_lo:r_hi] - a_lo)[None, :] * n_nodes + np.arange(n_nodes)[:, None]
+        shape = ((a_hi - a_lo) * n_nodes, st.n_b)
+        if self.unique_pairs:
+            out = np.zeros(shape)
+            out[rowidx, st.b[None, r_lo:r_hi]] = dev
+        else:
+            flat = (rowidx * st.n_b + st.b[None, r_lo:r_hi]).ravel()
+            out = np.bincount(flat, weights=dev.ravel(), minlength=shape[0] * shape[1])
+            out = out.reshape(shape)
+        return out, rowidx, r_lo, r_hi
+
+    def _cov_chunks(self, res, w1, lo: int, hi: int) -> np.ndarray:
+        total = np.zeros((self.st.n_b, self.st.n_b))
+        for a_lo, a_hi in self.a_chunks[lo:hi]:
+            dw, _, _, _ = self._dense_dev(res, w1, a_lo, a_hi, weighted=True)
+            total += dw.T @ dw
+        return total
+
+    def evaluate(self, theta: np.ndarray, tol: float = 1e-7, maxiter: int = 50):
+        """Log-likelihood and analytic gradient at θ = (β, log σ_a, log σ_b)."""
+        st = self.st
+        k_beta = self.X.shape[1]
+        beta = theta[:k_beta]
+        sa, sb = float(np.exp(theta[k_beta])), float(np.exp(theta[k_beta + 1]))
+        c0 = self.X @ beta
+        v = self.v.copy()
+        if self._theta_last is not None:
+            dth = theta - self._theta_last
+            if np.max(np.abs(dth)) < 1.0:
+                v = v + self._dv_dtheta @ dth
+        ok = False
+        it = 0
+        while it < maxiter:
+            it += 1
+            xi, res = self._pass(c0, v, sa, order=3)
+            w1, w2, cov = self._year_moments(res)
+            g = np.bincount(st.b, weights=w1, minlength=st.n_b) - v / sb**2
+            hv = -(np.diag(np.bincount(st.b, weights=w2, minlength=st.n_b)) + cov)
+            hv[np.diag_indices_from(hv)] += 1.0 / sb**2
+            hv_cho = linalg.cho_factor(hv, lower=True)
+            step = linalg.cho_solve(hv_cho, g)
+            if np.max(np.abs(step)) < tol:
+                ok = True
+                break
+            v = v + step
+        self.v = v
+        self.newton_ok = ok and self.modes_ok
+        self.newton_iters = it
+        llf_groups = float(res.ll_groups.sum())
+        logdet = 2.0 * float(np.log(np.diag(hv_cho[0])).sum())
+        llf = llf_groups - 0.5 * (v @ v) / sb**2 - 0.5 * logdet - st.n_b * np.log(sb)
+        grad, dv = self._gradient(theta, res, xi, w1, hv_cho, v, sa, sb)
+        self._theta_last = theta.copy()
+        self._dv_dtheta = dv
+        return llf, grad
+
+    def _gradient(self, theta, res, xi, w1, hv_cho, v, sa, sb):
+        st = self.st
+        n_nodes = self.nodes
+        k_beta = self.X.shape[1]
+        a, b = st.a, st.b
+        amat = linalg.cho_solve(hv_cho, np.eye(st.n_b))
+        a_diag = np.diag(amat)
+        adiag_rows = a_diag[b]
+        post = res.post
+        xi_t = xi.T  # (K, n_a)
+
+        # Per node and dyad: e_ak = Σ_i ℓ''_ik A_bb; q_ak = d_ak' A d_ak; and y_ik = (A d_ak)_b.
+        y = np.empty_like(res.d1)
+        qa = np.empty((n_nodes, st.n_a))
+
+        def chunk_block(lo: int, hi: int) -> None:
+            for a_lo, a_hi in self.a_chunks[lo:hi]:
+                dd, rowidx, r_lo, r_hi = self._dense_dev(res, w1, a_lo, a_hi, weighted=False)
+                ymat = dd @ amat
+                yk = ymat[rowidx, b[None, r_lo:r_hi]]
+                y[:, r_lo:r_hi] = yk
+                dev = res.d1[:, r_lo:r_hi] - w1[None, r_lo:r_hi]
+                qa[:, a_lo:a_hi] = np.add.reduceat(dev * yk, st.a_starts[a_lo:a_hi] - r_lo,
+                                                   axis=1)
+
+        run_blocks(chunk_block, len(self.a_chunks))
+        ea = np.add.reduceat(res.d2 * adiag_rows[None, :], st.a_starts, axis=1)  # (K, n_a)
+        e_dev = ea - (post * ea).sum(axis=0)[None, :]
+        q_dev = qa - (post * qa).sum(axis=0)[None, :]
+        pr = post[:, a]  # (K, N)
+        # τ_ik: contraction of the third derivative of log L_a with A, per row and node.
+        tau = res.d3 * adiag_rows[None, :]
+        tau += (e_dev[:, a] + q_dev[:, a]) * res.d1
+        tau += 2.0 * res.d2 * y
+        t_rows = (pr * tau).sum(axis=0)
+        t_v = np.bincount(b, weights=t_rows, minlength=st.n_b)
+        r = amat @ t_v
+        r_rows = r[b]
+        s_ak = np.add.reduceat(res.d1 * r_rows[None, :], st.a_starts, axis=1)
+        s_dev = s_ak - (post * s_ak).sum(axis=0)[None, :]
+        rho = res.d2 * r_rows[None, :] + s_dev[:, a] * res.d1
+        total = res.d1 + 0.5 * tau + 0.5 * rho  # (K, N)
+        ptot = pr * total
+        g_beta = self.X.T @ ptot.sum(axis=0)
+        g_sa = float((np.add.reduceat(ptot, st.a_starts, axis=1) * xi_t).sum()) * sa
+        trace = float(np.trace(amat))
+        g_sb = (v @ v) / sb**2 - st.n_b + trace / sb**2 + (r @ v) / sb**2
+        grad = np.concatenate([g_beta, [g_sa, g_sb]])
+        # dv̂/dθ = A ∂g/∂θ: β columns A G_vβ, σ_a column A G_vσ, σ_b column A 2v/σ_b².
+        # G_vψ = Σ_rows π ℓ'' J + Cov(s_b, D_ψ); D_β = Σ_i ℓ' x_i, D_σ = ξ Σ_i ℓ'.
+        w2 = (pr * res.d2).sum(axis=0)
+        gvb = np.empty((st.n_b, k_beta + 2))
+        for j in range(k_beta):
+            # Cov_π(Σ_{i in b} ℓ'_i, Σ_{i in a} ℓ'_i x_ij) per dyad, summed to years.
+            dj = np.add.reduceat(res.d1 * self.XT[j][None, :], st.a_starts, axis=1)
+            dj_dev = dj - (post * dj).sum(axis=0)[None, :]
+            cov_rows = (pr * (res.d1 - w1[None, :]) * dj_dev[:, a]).sum(axis=0)
+            gvb[:, j] = np.bincount(b, weights=w2 * self.X[:, j] + cov_rows, minlength=st.n_b)
+        s1 = np.add.reduceat(res.d1, st.a_starts, axis=1)
+        ds = s1 * xi_t
+        ds_dev = ds - (post * ds).sum(axis=0)[None, :]
+        e_sig = (pr * (res.d2 * xi_t[:, a] + (res.d1 - w1[None, :]) * ds_dev[:, a])).sum(axis=0)
+        gvb[:, k_beta] = np.bincount(b, weights=e_sig, minlength=st.n_b) * sa
+        gvb[:, k_beta + 1] = 2.0 * v / sb**2
+        dv = amat @ gvb
+        self._amat = amat
+        return grad, dv
+
+    def conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Large-factor modes σ_a m_a (given v̂), v̂, and their conditional SDs."""
+        k_beta = self.X.shape[1]
+        sa = float(np.exp(self._theta_last[k_beta]))
+        return sa * self.m, self.v.copy(), sa * self.scale, np.sqrt(np.diag(self._amat))
+
+
+def rows_block_split(fn, row_first: np.ndarray, a_chunks: list[tuple[int, int]]):
+    """Adapt a row-range function to run over dyad chunks ``lo..hi`` (indices in a_chunks)."""
+
+    def run(lo: int, hi: int):
+        r_lo = row_first[a_chunks[lo][0]]
+        r_hi = row_first[a_chunks[hi - 1][1]]
+        return fn(int(r_lo), int(r_hi))
+
+    return run

@@ -51,23 +51,40 @@ _TINY = 1e-300
 
 
 # ---------------------------------------------------------------------- Φ₂ and φ₂
+def _half_cdf_minus_t(h: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """½Φ(h) − T(h, a) for h < 0, without cancellation when |a| > 1.
+
+    For |a| > 1, T(h, a) is close to ±½Φ(h) and the difference loses digits; Owen's
+    identity T(h, a) + T(ah, 1/a) = ½Φ(h) + ½Φ(ah) − Φ(h)Φ(ah) (h < 0, a > 0) rewrites
+    it in terms of T(ah, 1/a), which is of the size of the result.
+    """
+    out = np.empty_like(h)
+    small = np.abs(a) <= 1.0
+    out[small] = 0.5 * special.ndtr(h[small]) - special.owens_t(h[small], a[small])
+    big = ~small
+    hb, ab = h[big], a[big]
+    b = np.abs(ab)
+    c = b * hb
+    tail = special.ndtr(c) * (0.5 - special.ndtr(hb))
+    t_swap = special.owens_t(c, 1.0 / b)
+    out[big] = np.where(ab > 0, t_swap - tail, special.ndtr(hb) + tail - t_swap)
+    return out
+
+
 def _bvn_lower(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Φ₂(h, k; r) for h ≤ 0 and k ≤ 0 by Owen (1956); no ½ correction term is needed."""
     s = np.sqrt((1.0 - r) * (1.0 + r))
     out = np.empty_like(h)
     both = (h < 0) & (k < 0)
     hb, kb, rb, sb = h[both], k[both], r[both], s[both]
-    out[both] = (
-        0.5 * special.ndtr(hb)
-        + 0.5 * special.ndtr(kb)
-        - special.owens_t(hb, (kb - rb * hb) / (hb * sb))
-        - special.owens_t(kb, (hb - rb * kb) / (kb * sb))
+    out[both] = _half_cdf_minus_t(hb, (kb - rb * hb) / (hb * sb)) + _half_cdf_minus_t(
+        kb, (hb - rb * kb) / (kb * sb)
     )
     # One argument at 0: T(0, ±∞) = ±1/4 reduces the formula to one Owen's T term.
     h0 = (h == 0) & (k < 0)
-    out[h0] = 0.5 * special.ndtr(k[h0]) - special.owens_t(k[h0], -r[h0] / s[h0])
+    out[h0] = _half_cdf_minus_t(k[h0], -r[h0] / s[h0])
     k0 = (k == 0) & (h < 0)
-    out[k0] = 0.5 * special.ndtr(h[k0]) - special.owens_t(h[k0], -r[k0] / s[k0])
+    out[k0] = _half_cdf_minus_t(h[k0], -r[k0] / s[k0])
     zero = (h == 0) & (k == 0)
     out[zero] = 0.25 + np.arcsin(r[zero]) / _TWO_PI
     return out

@@ -8,6 +8,7 @@ without a selection stage are fitted once whatever the variants.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,7 +127,9 @@ def fit_study(
         v = sel.variants[variant]
         skey = selection_key(variant, primary, period)
         say(f"selection stage {v.label}" + (f", {period.label}" if period else ""))
-        fit = _fit_selection(spec, frame, backend, v, skey, period)
+        with _Captured() as caught:
+            fit = _fit_selection(spec, frame, backend, v, skey, period)
+        caught.attach(fit)
         fits.selection[key] = fit
         # IMR from the fixed part only, for every row of the period (no predicted effects).
         xb = fixed_xb(fit.result, sel.formula, frame)
@@ -152,8 +155,33 @@ def fit_study(
                 )
             tag = "" if variant in (None, primary) else f" [{variant}]"
             say(f"{m.label}{tag}")
-            fits.outcome[(m.id, variant)] = _fit_outcome(m, sample, backend, variant, skey)
+            with _Captured() as caught:
+                fit = _fit_outcome(m, sample, backend, variant, skey)
+            caught.attach(fit)
+            fits.outcome[(m.id, variant)] = fit
     return fits
+
+
+class _Captured(warnings.catch_warnings):
+    """Collect the warnings of one fit instead of printing them mid-progress; they end up
+    in the fit (results.json, the report) and are counted in the run's summary."""
+
+    def __init__(self) -> None:
+        super().__init__(record=True)
+        self.log: list[warnings.WarningMessage] = []
+
+    def __enter__(self) -> _Captured:
+        self.log = super().__enter__() or []
+        warnings.simplefilter("always")
+        return self
+
+    def attach(self, fit: Fit) -> None:
+        """Add the messages the result does not already carry to ``fit.notes``."""
+        known = set(fit.result.warnings)
+        for w in self.log:
+            text = str(w.message)
+            if text not in known and text not in fit.notes:
+                fit.notes.append(text)
 
 
 def _in_period(frame: pd.DataFrame, period: Period) -> pd.DataFrame:

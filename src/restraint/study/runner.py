@@ -512,7 +512,7 @@ def fit_record(fit: Fit) -> dict[str, Any]:
         "prsquared": r.prsquared,
         "aic": r.aic,
         "converged": r.converged,
-        "warnings": list(r.warnings),
+        "warnings": [*r.warnings, *fit.notes],
     }
     if fit.sigma:
         rec["sigma"] = {g: s for g, (s, _se) in fit.sigma.items()}
@@ -659,7 +659,7 @@ def render_report(rep: Replication) -> str:
     warnings = [
         f"{f.label}{' [' + f.variant + ']' if f.variant else ''}: {w}"
         for f in rep.fits.all()
-        for w in f.result.warnings
+        for w in [*f.result.warnings, *f.notes]
     ]
     opts = rep.results["options"]
     return template.render(
@@ -786,5 +786,8 @@ def print_summary(rep: Replication, console: Any = None) -> None:
             f"Claims ({variant}): {n_ok} of {len(claims)} agree; "
             + ", ".join(f"{c.id}: {c.verdict}" for c in claims)
         )
+    n_warn = sum(len(f.result.warnings) + len(f.notes) for f in rep.fits.all())
+    if n_warn:
+        con.print(f"{n_warn} estimation warning(s): see the report's warnings section")
     where = f" -> {rep.out}" if rep.out else ""
     con.print(f"Done in {rep.timings.get('total', 0.0):.1f} s{where}")
