@@ -27,7 +27,9 @@ from restraint.datasets.reconcile import PAPER_COUNTS, reconcile
 
 pytestmark = pytest.mark.realdata
 
-FIXTURE_RULES = BuildOptions(membership="year", alliance_direction="own")
+# The reference fixtures joined Polity on its published codes (430 dyad-years differ in JD
+# under the default Polity-to-COW crosswalk; see test_polity_crosswalk.py).
+FIXTURE_RULES = BuildOptions(membership="year", alliance_direction="own", polity_codes="raw")
 
 
 @pytest.fixture(scope="module")

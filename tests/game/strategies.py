@@ -39,7 +39,9 @@ def p_win(x: np.ndarray, m_O: float) -> np.ndarray:
 
 def grid_max(f, lo: float, hi: float, extra: list[float], n: int) -> float:
     """Max of f over a dense grid on [lo, hi] plus extra points, then a zoomed second grid."""
-    m = np.unique(np.concatenate([np.linspace(lo, hi, n), np.geomspace(max(lo, 1e-12), hi, n), extra]))
+    m = np.unique(
+        np.concatenate([np.linspace(lo, hi, n), np.geomspace(max(lo, 1e-12), hi, n), extra])
+    )
     v = f(m)
     i = int(np.argmax(v))
     a, b = m[max(i - 2, 0)], m[min(i + 2, len(m) - 1)]

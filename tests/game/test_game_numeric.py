@@ -155,7 +155,9 @@ def test_share_offer_with_a_larger_total_costs_s_more() -> None:
 # -- O arms endogenously ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("k", "k_O"), [(0.2, 0.05), (0.2, 0.3), (1.0, 0.3), (3.0, 0.5), (0.5, 0.15)])
+@pytest.mark.parametrize(
+    ("k", "k_O"), [(0.2, 0.05), (0.2, 0.3), (1.0, 0.3), (3.0, 0.5), (0.5, 0.15)]
+)
 def test_endogenous_o_matches_brute_force_over_m_o(k: float, k_O: float) -> None:
     eq = solve_numeric(k, k_O=k_O)
     m_grid = np.geomspace(1e-4, 1 / k_O, 200_001)
@@ -197,3 +199,14 @@ def test_endogenous_o_arms_to_price_s_out_of_deterrence() -> None:
 def test_numeric_errors(kwargs: dict, match: str) -> None:
     with pytest.raises(GameParameterError, match=match):
         solve_numeric(**kwargs)
+
+
+def test_endogenous_o_that_should_not_arm_is_flagged() -> None:
+    # Expensive arms for O (k_O = 1) and cheap ones for A: any m_O that stops A's revision
+    # costs O more than the status quo is worth, so O's best is the limit m_O -> 0.
+    eq = solve_numeric(0.2, k_O=1.0)
+    assert eq.model["m_O_at_lower_bound"]
+    assert eq.region == "revision" and eq.who_revises == "A"
+    assert eq.params["m_O"] == pytest.approx(1e-3 * min(1 / 0.2, 1 / 1.0))
+    assert -1e-2 < eq.payoff_O <= 0.0
+    assert not solve_numeric(0.2, k_O=0.3).model["m_O_at_lower_bound"]

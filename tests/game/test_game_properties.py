@@ -145,7 +145,9 @@ def test_revision_value_matches_brute_force(p: dict[str, float], u: float) -> No
     k = k_between(p, u)
     eq = solve(k, **p)
     assert eq.V_R == pytest.approx(bf_revise(k, p["q"], p["c_A"], p["c_O"], p["m_O"]), abs=1e-6)
-    assert eq.V_S0 == pytest.approx(bf_submit(k, 0.0, p["q"], p["c_A"], p["c_O"], p["m_O"]), abs=1e-6)
+    assert eq.V_S0 == pytest.approx(
+        bf_submit(k, 0.0, p["q"], p["c_A"], p["c_O"], p["m_O"]), abs=1e-6
+    )
 
 
 @FAST

@@ -11,8 +11,14 @@ from restraint.game import WORKED_EXAMPLE, cutoffs, solve, solve_numeric, value_
 from restraint.game.params import thresholds
 
 # GAME.md prints these to the digits shown; compare to half a unit in the last digit.
-PRINTED = {"D_O": (2 / 3, 1e-12), "D_A": (1.5, 1e-12), "k_hat": (0.16, 1e-12),
-           "k1": (0.135, 5e-4), "k2": (0.24, 1e-12), "k3": (0.75, 1e-12)}
+PRINTED = {
+    "D_O": (2 / 3, 1e-12),
+    "D_A": (1.5, 1e-12),
+    "k_hat": (0.16, 1e-12),
+    "k1": (0.135, 5e-4),
+    "k2": (0.24, 1e-12),
+    "k3": (0.75, 1e-12),
+}
 POINTS = [  # k, s, m_A (None: not printed), tolerance
     (0.2, 0.167, 0.5, 5e-4),
     (1.0, 0.294, 0.373, 5e-4),
@@ -69,8 +75,14 @@ def test_payoffs_at_the_worked_points() -> None:
 
 @pytest.mark.parametrize(
     ("k", "region"),
-    [(0.13, "revision"), (0.135089, "restraint"), (0.24, "no_alliance"), (0.5, "no_alliance"),
-     (0.75, "no_alliance"), (0.7501, "deterrence")],
+    [
+        (0.13, "revision"),
+        (0.135089, "restraint"),
+        (0.24, "no_alliance"),
+        (0.5, "no_alliance"),
+        (0.75, "no_alliance"),
+        (0.7501, "deterrence"),
+    ],
 )
 def test_regions_at_and_around_the_cutoffs(k: float, region: str) -> None:
     assert solve(k).region == region

@@ -143,23 +143,3 @@ def fixture_run(fixture_backend: FixtureBackend):
     from restraint.study.runner import replicate
 
     return replicate(selection="both", progress=False, backend=fixture_backend)
-
-
-def _raw_dir() -> Path | None:
-    env = os.environ.get("RESTRAINT_DATA_DIR")
-    for cand in ([Path(env)] if env else []) + [ROOT.parent / "shared" / "data" / "raw"]:
-        if (cand / "icb" / "icb2v15.csv").exists():
-            return cand
-    return None
-
-
-@pytest.fixture(scope="session")
-def study_raw_dir() -> Path:
-    """The raw data folder (RESTRAINT_DATA_DIR, else ../shared/data/raw); skips without it
-    unless CI=true, where missing data fails."""
-    found = _raw_dir()
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("raw data not found: set RESTRAINT_DATA_DIR (CI=true)")
-        pytest.skip("raw data not available (set RESTRAINT_DATA_DIR)")
-    return found

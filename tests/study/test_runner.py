@@ -81,11 +81,12 @@ def test_imr_is_from_the_selection_fixed_part(fixture_run) -> None:
     fit = fixture_run.fits.get("m5", "published")
     assert fit.selection_key == "sel"
     ref = reference()
-    from restraint.study.backend import fixed_xb, inverse_mills
+    from restraint.models import inverse_mills_ratio
+    from restraint.study.backend import fixed_xb
 
     sel = fixture_run.fits.selection[("published", "")]
     frame = fixture_backend_data()
-    imr = inverse_mills(fixed_xb(sel.result, sel.formula, frame))
+    imr = inverse_mills_ratio(fixed_xb(sel.result, sel.formula, frame))
     np.testing.assert_allclose(imr[:5], ref["imr_summary"]["first5"], rtol=1e-9)
     assert imr.mean() == pytest.approx(ref["imr_summary"]["mean"], rel=1e-9)
 

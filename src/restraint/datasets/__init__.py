@@ -10,7 +10,8 @@ raw files through :mod:`restraint.sources`)::
 Building blocks: :mod:`~restraint.datasets.system` (members and major powers by year),
 :mod:`~restraint.datasets.dyads` (directed dyad-years, contiguity, relevance),
 :mod:`~restraint.datasets.alliances` (DP, MP, SC), :mod:`~restraint.datasets.covariates`
-(JD, Prep, Contig), :mod:`~restraint.datasets.crises` (ICB coding and aggregation).
+(JD, Prep, Contig), :mod:`~restraint.datasets.crosswalk` (Polity5 codes to COW codes),
+:mod:`~restraint.datasets.crises` (ICB coding and aggregation).
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ from restraint.datasets.crises import (
     first_crisis_per_dyad_year,
     select_crisis_actors,
 )
+from restraint.datasets.crosswalk import (
+    POLITY_TO_COW,
+    CodeChange,
+    audit_polity_codes,
+    polity_to_cow,
+)
 from restraint.datasets.describe import format_table1, table1, table2
 from restraint.datasets.dyads import contiguity_years, directed_dyad_years, politically_relevant
 from restraint.datasets.log import BuildLog, LogStep
@@ -55,13 +62,16 @@ __all__ = [
     "ACTOR_COLUMNS",
     "COLUMNS",
     "ICB_SUCCESSOR_CODES",
+    "POLITY_TO_COW",
     "BuildLog",
     "BuildOptions",
     "BuildResult",
+    "CodeChange",
     "LogStep",
     "SourceTables",
     "alliance_dyad_years",
     "alliance_indicators",
+    "audit_polity_codes",
     "build_actor_level",
     "build_actor_level_from",
     "build_all",
@@ -82,6 +92,7 @@ __all__ = [
     "member_on_date",
     "pact_states",
     "politically_relevant",
+    "polity_to_cow",
     "preponderance",
     "select_crisis_actors",
     "states_by_year",

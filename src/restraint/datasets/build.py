@@ -19,7 +19,12 @@ import pandas as pd
 from restraint import __version__
 from restraint.datasets._keys import dyad_key, isin, nullable_int8, state_key
 from restraint.datasets.alliances import alliance_indicators
-from restraint.datasets.covariates import contiguity_indicator, joint_democracy, preponderance
+from restraint.datasets.covariates import (
+    contiguity_indicator,
+    joint_democracy,
+    preponderance,
+    tally_polity_codes,
+)
 from restraint.datasets.crises import first_crisis_per_dyad_year, select_crisis_actors
 from restraint.datasets.dyads import (
     contiguity_coverage,
@@ -216,7 +221,13 @@ def _covariates(
     )
     out = al.copy()
     jd = {
-        rule: joint_democracy(frame, tables.polity, threshold=options.jd_threshold, missing=rule)
+        rule: joint_democracy(
+            frame,
+            tables.polity,
+            threshold=options.jd_threshold,
+            missing=rule,
+            codes=options.polity_codes,
+        )
         for rule in ("zero", "na")
     }
     out["jd"] = jd[options.jd_missing]
@@ -224,6 +235,15 @@ def _covariates(
         undecided = int((jd["na"].isna() & jd["zero"].notna()).sum())
         rule = "0" if options.jd_missing == "zero" else "NA"
         log.tally(f"polity2 missing, JD undecided -> jd {rule}", undecided)
+        tally_polity_codes(
+            log,
+            frame,
+            tables.polity,
+            out["jd"],
+            codes=options.polity_codes,
+            threshold=options.jd_threshold,
+            missing=options.jd_missing,
+        )
     out["prep"] = preponderance(frame, tables.nmc)
     out["contig"] = contiguity_indicator(
         frame, contig, types=options.contig_types, coverage=coverage

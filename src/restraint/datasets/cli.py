@@ -44,6 +44,13 @@ def command(
     jd_missing: Annotated[
         str, typer.Option("--jd-missing", help="JD when a polity2 is missing: zero or na.")
     ] = "zero",
+    polity_codes: Annotated[
+        str,
+        typer.Option(
+            "--polity-codes",
+            help="Polity5 country codes: cow (mapped to COW codes) or raw (as published).",
+        ),
+    ] = "cow",
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Rebuild, ignoring the cache.")
     ] = False,
@@ -70,6 +77,7 @@ def command(
             contiguity_source=contiguity_source,  # type: ignore[arg-type]
             alliance_direction=alliance_direction,  # type: ignore[arg-type]
             jd_missing=jd_missing,  # type: ignore[arg-type]
+            polity_codes=polity_codes,  # type: ignore[arg-type]
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc

@@ -1,14 +1,17 @@
 """Dyadic covariates: joint democracy (Polity5), preponderance (NMC CINC), contiguity.
 
-Each takes a frame with ``ccode1`` (A), ``ccode2`` (B) and ``year`` and returns a Series
-aligned with it. Values a source cannot speak for are NA, never a silent 0: a state-year
-absent from NMC or with CINC missing gives Prep NA; years outside the contiguity file's
-coverage give Contig NA (inside it, no record means not contiguous, per the codebook).
+Polity5's country codes are mapped to COW codes first (``codes="cow"``, the default; see
+:mod:`restraint.datasets.crosswalk`), since the dyads are COW state-years. Each function
+takes a frame with ``ccode1`` (A), ``ccode2`` (B) and ``year`` and returns a Series aligned
+with it. Values a source cannot speak for are NA, never a silent 0: a state-year absent
+from NMC or with CINC missing gives Prep NA; years outside the contiguity file's coverage
+give Contig NA (inside it, no record means not contiguous, per the codebook).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,9 +24,22 @@ from restraint.datasets._keys import (
     nullable_int8,
     state_key,
 )
+from restraint.datasets.crosswalk import POLITY_TO_COW, polity_to_cow
 from restraint.datasets.dyads import contiguity_type
 
-__all__ = ["state_values", "joint_democracy", "preponderance", "contiguity_indicator"]
+if TYPE_CHECKING:
+    from restraint.datasets.log import BuildLog
+
+__all__ = [
+    "state_values",
+    "polity_values",
+    "joint_democracy",
+    "tally_polity_codes",
+    "preponderance",
+    "contiguity_indicator",
+]
+
+PolityCodes = Literal["cow", "raw"]
 
 
 def state_values(table: pd.DataFrame, column: str, *, name: str) -> pd.Series:
@@ -48,15 +64,31 @@ def _get(values: pd.Series, ccode: np.ndarray, year: np.ndarray) -> np.ndarray:
     return np.where(pos >= 0, arr[np.maximum(pos, 0)], np.nan)
 
 
+def polity_values(polity: pd.DataFrame, codes: PolityCodes = "cow") -> pd.Series:
+    """``polity2`` by state-year key, with Polity's codes mapped to COW's (``"cow"``, see
+    :func:`~restraint.datasets.crosswalk.polity_to_cow`) or as published (``"raw"``)."""
+    if codes == "cow":
+        # The module global is looked up at call time, so a substituted crosswalk (tests, a
+        # user's corrected table) reaches the builders without another option.
+        polity = polity_to_cow(polity, POLITY_TO_COW).table
+    elif codes != "raw":
+        raise ValueError(f"polity codes {codes!r}: expected 'cow' or 'raw'")
+    return state_values(polity, "polity2", name="polity")
+
+
 def joint_democracy(
     frame: pd.DataFrame,
     polity: pd.DataFrame,
     *,
     threshold: float = 6,
     missing: str = "zero",
+    codes: PolityCodes = "cow",
 ) -> pd.Series:
     """JD = 1 when polity2(A) >= ``threshold`` and polity2(B) >= ``threshold``.
 
+    ``frame`` holds COW codes; ``codes="cow"`` (default) maps Polity's codes to COW's with
+    :data:`~restraint.datasets.crosswalk.POLITY_TO_COW` first, ``"raw"`` joins on Polity's
+    published codes (South Sudan then gets Sudan-North's scores, the USSR none).
     When a polity2 is missing (state-year absent from Polity5, or polity2 blank) and the
     other state does not already settle JD = 0, ``missing="zero"`` codes 0 (JD marks known
     joint democracies) and ``missing="na"`` leaves NA. Years outside Polity's coverage are
@@ -64,7 +96,7 @@ def joint_democracy(
     """
     if missing not in ("zero", "na"):
         raise ValueError(f"jd missing rule {missing!r}: expected 'zero' or 'na'")
-    values = state_values(polity, "polity2", name="polity")
+    values = polity_values(polity, codes)
     yr = frame["year"].to_numpy(dtype=np.int64)
     pa = _get(values, frame["ccode1"].to_numpy(), yr)
     pb = _get(values, frame["ccode2"].to_numpy(), yr)
@@ -76,6 +108,40 @@ def joint_democracy(
     if missing == "na":
         na = na | undecided
     return pd.Series(nullable_int8(demo_a & demo_b, na), index=frame.index)
+
+
+def tally_polity_codes(
+    log: BuildLog,
+    frame: pd.DataFrame,
+    polity: pd.DataFrame,
+    jd: pd.Series,
+    *,
+    codes: PolityCodes,
+    threshold: float,
+    missing: str,
+) -> None:
+    """Record in ``log`` what the Polity-to-COW crosswalk did: Polity country-years
+    recoded, country-years superseded in a year of state change, and the rows of ``frame``
+    whose JD (``jd``, built with ``codes``) differs under the other code rule."""
+    cw = polity_to_cow(polity, POLITY_TO_COW)
+    applied = codes == "cow"
+    log.tally("polity country-years recoded to COW codes", cw.n_recoded if applied else 0)
+    log.tally(
+        "polity country-years superseded (two rows on one COW state-year; successor kept)",
+        cw.n_superseded if applied else 0,
+    )
+    other = joint_democracy(
+        frame,
+        polity,
+        threshold=threshold,
+        missing=missing,
+        codes="raw" if applied else "cow",
+    )
+    a = jd.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    b = other.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    differs = ~((a == b) | (np.isnan(a) & np.isnan(b)))
+    other_rule = "raw" if applied else "cow"
+    log.tally(f"jd differs under polity_codes={other_rule!r}", int(differs.sum()))
 
 
 def preponderance(frame: pd.DataFrame, nmc: pd.DataFrame) -> pd.Series:

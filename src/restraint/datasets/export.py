@@ -81,7 +81,8 @@ def data_dictionary(options: BuildOptions | None = None) -> pd.DataFrame:
             "jd",
             f"1 if polity2(A) >= {o.jd_threshold:g} and polity2(B) >= {o.jd_threshold:g} "
             f"that year; missing polity2 that leaves JD undecided -> "
-            f"{'0' if o.jd_missing == 'zero' else 'NA'}",
+            f"{'0' if o.jd_missing == 'zero' else 'NA'}; Polity codes "
+            f"{'mapped to COW codes' if o.polity_codes == 'cow' else 'as published'}",
             "polity: polity2",
             "polity",
             "both",

@@ -17,6 +17,7 @@ Membership = Literal["ever", "year", "day"]
 ContiguitySource = Literal["contdird", "contdir"]
 AllianceDirection = Literal["either", "own"]
 MissingRule = Literal["zero", "na"]
+PolityCodes = Literal["cow", "raw"]
 
 # ICB keeps the pre-unification codes for unified Germany (260, COW: 255 from Oct 1990) and
 # unified Yemen (678, COW: 679 from May 1990); its codebook's country table has no 255-era
@@ -97,6 +98,7 @@ class BuildOptions:
     contig_types: tuple[int, ...] = (1, 2)
     jd_threshold: float = 6
     jd_missing: MissingRule = "zero"
+    polity_codes: PolityCodes = "cow"
     ic_missing: MissingRule = "zero"
     dp_obligations: tuple[str, ...] = ("defense",)
     sc_obligations: tuple[str, ...] = ALL_OBLIGATIONS
@@ -145,6 +147,11 @@ class BuildOptions:
         for name in ("jd_missing", "ic_missing"):
             if getattr(self, name) not in ("zero", "na"):
                 raise ValueError(f"option {name}={getattr(self, name)!r}: expected 'zero' or 'na'")
+        if self.polity_codes not in ("cow", "raw"):
+            raise ValueError(
+                f"option polity_codes={self.polity_codes!r}: expected 'cow' (map Polity's "
+                "codes to COW's) or 'raw' (Polity's published codes)"
+            )
         for name in ("dp_obligations", "sc_obligations"):
             obl = getattr(self, name)
             bad = [o for o in obl if o not in ALL_OBLIGATIONS]

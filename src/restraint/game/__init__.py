@@ -19,7 +19,7 @@ from restraint.game.closed_form import (
     value_submit,
 )
 from restraint.game.equilibrium import REGIONS, WHO, Equilibrium
-from restraint.game.numeric import solve_numeric
+from restraint.game.numeric import cutoffs_numeric, solve_numeric
 from restraint.game.params import PARAM_NAMES, WORKED_EXAMPLE, GameParameterError, thresholds
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "GameParameterError",
     "cutoff_table",
     "cutoffs",
+    "cutoffs_numeric",
     "curves",
     "plot_curves",
     "plot_region_map",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -22,14 +22,14 @@ app = typer.Typer(
 _W = WORKED_EXAMPLE
 
 
-class Offer(str, Enum):
+class Offer(StrEnum):
     """How S's offer is expressed."""
 
     forces = "forces"
     share = "share"
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     """Output format of a table."""
 
     md = "md"
@@ -37,8 +37,25 @@ class Fmt(str, Enum):
     json = "json"
 
 
-def _opt(name: str, flag: str) -> Any:
-    return typer.Option(_W[name], flag, help=f"{PARAM_HELP[name]} (default {_W[name]:g}).")
+def _param(name: str, flag: str) -> Any:
+    return typer.Option(flag, help=f"{PARAM_HELP[name]}.")
+
+
+K = Annotated[float, _param("k", "--k")]
+Q = Annotated[float, _param("q", "--q")]
+CA = Annotated[float, _param("c_A", "--c-A")]
+CO = Annotated[float, _param("c_O", "--c-O")]
+MO = Annotated[float, _param("m_O", "--m-O")]
+KS = Annotated[float, _param("k_S", "--k-S")]
+WW = Annotated[float, _param("W", "--W")]
+R = Annotated[float, typer.Option("--r", help="Tullock exponent of the contest (numeric).")]
+KO = Annotated[
+    float | None,
+    typer.Option(
+        "--k-O", help="O's cost per unit of forces: O chooses m_O (numeric; ignores --m-O)."
+    ),
+]
+OFFER = Annotated[Offer, typer.Option("--offer", help="S offers forces or a share (numeric).")]
 
 
 def _fail(exc: Exception) -> None:
@@ -49,33 +66,33 @@ def _fail(exc: Exception) -> None:
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, v in d.items():
+        if hasattr(v, "item"):
+            v = v.item()
         if isinstance(v, float) and not math.isfinite(v):
             v = None
-        elif hasattr(v, "item"):
-            v = v.item()
         out[key] = v
     return out
 
 
 @app.command("solve")
 def solve_cmd(
-    k: float = typer.Option(_W["k"], "--k", help=f"{PARAM_HELP['k']} (default {_W['k']:g})."),
-    q: float = _opt("q", "--q"),
-    c_A: float = _opt("c_A", "--c-A"),
-    c_O: float = _opt("c_O", "--c-O"),
-    m_O: float = _opt("m_O", "--m-O"),
-    k_S: float = _opt("k_S", "--k-S"),
-    W: float = _opt("W", "--W"),
-    numeric: bool = typer.Option(
-        False, "--numeric", help="Solve by numerical backward induction instead of closed form."
-    ),
-    r: float = typer.Option(1.0, "--r", help="Tullock exponent of the contest (numeric)."),
-    k_O: float | None = typer.Option(
-        None, "--k-O", help="O's cost per unit of forces: O chooses m_O (numeric; ignores --m-O)."
-    ),
-    offer: Offer = typer.Option(Offer.forces, "--offer", help="S offers forces or a share (numeric)."),
-    total: float | None = typer.Option(None, "--total", help="Total forces of a share offer (default D_O)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the equilibrium as JSON."),
+    k: K = _W["k"],
+    q: Q = _W["q"],
+    c_A: CA = _W["c_A"],
+    c_O: CO = _W["c_O"],
+    m_O: MO = _W["m_O"],
+    k_S: KS = _W["k_S"],
+    W: WW = _W["W"],
+    numeric: Annotated[
+        bool, typer.Option("--numeric", help="Numerical backward induction instead of closed form.")
+    ] = False,
+    r: R = 1.0,
+    k_O: KO = None,
+    offer: OFFER = Offer.forces,
+    total: Annotated[
+        float | None, typer.Option("--total", help="Total forces of a share offer (default D_O).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the equilibrium as JSON.")] = False,
 ) -> None:
     """Print the equilibrium at one parameter point (defaults: GAME.md's worked example)."""
     from restraint.game import solve, solve_numeric
@@ -84,8 +101,17 @@ def solve_cmd(
     try:
         if numeric or generalised:
             eq = solve_numeric(
-                k, q, c_A, c_O, None if k_O is not None else m_O, k_S, W,
-                r=r, k_O=k_O, offer=offer.value, total=total,
+                k,
+                q,
+                c_A,
+                c_O,
+                None if k_O is not None else m_O,
+                k_S,
+                W,
+                r=r,
+                k_O=k_O,
+                offer=offer.value,
+                total=total,
             )
         else:
             eq = solve(k, q, c_A, c_O, m_O, k_S, W)
@@ -107,35 +133,44 @@ def _parse_range(text: str | None, name: str) -> tuple[float, float] | None:
     return lo, hi
 
 
+_MAP_OUT = Path("game_map.png")
+_CURVES_OUT = Path("game_curves.png")
+
+
 @app.command("map")
 def map_cmd(
-    x: str = typer.Option("k", "--x", help=f"Parameter on the x axis, one of {', '.join(PARAM_NAMES)}."),
-    y: str = typer.Option("q", "--y", help="Parameter on the y axis."),
-    out: Path = typer.Option(Path("game_map.png"), "--out", help="Output figure (.png, .pdf, .svg)."),
-    n: int = typer.Option(400, "--n", help="Grid points per axis."),
-    x_range: str | None = typer.Option(None, "--x-range", help="MIN,MAX of the x axis."),
-    y_range: str | None = typer.Option(None, "--y-range", help="MIN,MAX of the y axis."),
-    k: float = typer.Option(_W["k"], "--k", help="k when not on an axis."),
-    q: float = _opt("q", "--q"),
-    c_A: float = _opt("c_A", "--c-A"),
-    c_O: float = _opt("c_O", "--c-O"),
-    m_O: float = _opt("m_O", "--m-O"),
-    k_S: float = _opt("k_S", "--k-S"),
-    W: float = _opt("W", "--W"),
+    x: Annotated[
+        str, typer.Option("--x", help=f"Parameter on the x axis: {', '.join(PARAM_NAMES)}.")
+    ] = "k",
+    y: Annotated[str, typer.Option("--y", help="Parameter on the y axis.")] = "q",
+    out: Annotated[
+        Path, typer.Option("--out", help="Output figure (.png, .pdf, .svg).")
+    ] = _MAP_OUT,
+    n: Annotated[int, typer.Option("--n", help="Grid points per axis.")] = 400,
+    x_range: Annotated[str | None, typer.Option("--x-range", help="MIN,MAX of the x axis.")] = None,
+    y_range: Annotated[str | None, typer.Option("--y-range", help="MIN,MAX of the y axis.")] = None,
+    k: K = _W["k"],
+    q: Q = _W["q"],
+    c_A: CA = _W["c_A"],
+    c_O: CO = _W["c_O"],
+    m_O: MO = _W["m_O"],
+    k_S: KS = _W["k_S"],
+    W: WW = _W["W"],
 ) -> None:
     """Draw the equilibrium regions over two parameters (the others fixed)."""
+    import matplotlib.pyplot as plt
+
     from restraint.game.plots import CATEGORIES, plot_region_map, region_map
 
     fixed = {"k": k, "q": q, "c_A": c_A, "c_O": c_O, "m_O": m_O, "k_S": k_S, "W": W}
     fixed = {key: v for key, v in fixed.items() if key not in (x, y)}
     try:
         kw = {"x_range": _parse_range(x_range, "x"), "y_range": _parse_range(y_range, "y")}
-        fig = plot_region_map(x, y, out, n=n, **kw, **fixed)
-        shares = region_map(x, y, n=min(n, 200), **kw, **fixed).shares()
+        rm = region_map(x, y, n=n, **kw, **fixed)
+        fig = plot_region_map(x, y, out, precomputed=rm)
     except GameParameterError as exc:
         _fail(exc)
-    import matplotlib.pyplot as plt
-
+    shares = rm.shares()
     plt.close(fig)
     typer.echo(f"wrote {out}")
     for cat in CATEGORIES:
@@ -144,21 +179,23 @@ def map_cmd(
 
 @app.command("curves")
 def curves_cmd(
-    out: Path = typer.Option(Path("game_curves.png"), "--out", help="Output figure."),
-    k_min: float = typer.Option(0.02, "--k-min", help="Smallest k."),
-    k_max: float = typer.Option(5.0, "--k-max", help="Largest k."),
-    n: int = typer.Option(600, "--n", help="Points along k."),
-    q: float = _opt("q", "--q"),
-    c_A: float = _opt("c_A", "--c-A"),
-    c_O: float = _opt("c_O", "--c-O"),
-    m_O: float = _opt("m_O", "--m-O"),
-    k_S: float = _opt("k_S", "--k-S"),
-    W: float = _opt("W", "--W"),
-    r: float = typer.Option(1.0, "--r", help="Tullock exponent (numeric solver when != 1)."),
-    k_O: float | None = typer.Option(None, "--k-O", help="O's cost of forces (numeric; ignores --m-O)."),
-    offer: Offer = typer.Option(Offer.forces, "--offer", help="Offer as forces or share (numeric)."),
+    out: Annotated[Path, typer.Option("--out", help="Output figure.")] = _CURVES_OUT,
+    k_min: Annotated[float, typer.Option("--k-min", help="Smallest k.")] = 0.02,
+    k_max: Annotated[float, typer.Option("--k-max", help="Largest k.")] = 5.0,
+    n: Annotated[int, typer.Option("--n", help="Points along k.")] = 600,
+    q: Q = _W["q"],
+    c_A: CA = _W["c_A"],
+    c_O: CO = _W["c_O"],
+    m_O: MO = _W["m_O"],
+    k_S: KS = _W["k_S"],
+    W: WW = _W["W"],
+    r: R = 1.0,
+    k_O: KO = None,
+    offer: OFFER = Offer.forces,
 ) -> None:
     """Draw S's burden share, S's forces and A's arms against k, cut-offs marked."""
+    import matplotlib.pyplot as plt
+
     from restraint.game.plots import plot_curves
 
     params: dict[str, float] = {"q": q, "c_A": c_A, "c_O": c_O, "m_O": m_O, "k_S": k_S, "W": W}
@@ -172,24 +209,29 @@ def curves_cmd(
         opts["offer"] = offer.value
     try:
         fig = plot_curves(
-            out, k_range=(k_min, k_max), n=n, numeric=bool(opts), numeric_options=opts or None, **params
+            out,
+            k_range=(k_min, k_max),
+            n=n,
+            numeric=bool(opts),
+            numeric_options=opts or None,
+            **params,
         )
     except GameParameterError as exc:
         _fail(exc)
-    import matplotlib.pyplot as plt
-
     plt.close(fig)
     typer.echo(f"wrote {out}")
 
 
 @app.command("cutoffs")
 def cutoffs_cmd(
-    q: float = _opt("q", "--q"),
-    c_A: float = _opt("c_A", "--c-A"),
-    c_O: float = _opt("c_O", "--c-O"),
-    m_O: float = _opt("m_O", "--m-O"),
-    fmt: Fmt = typer.Option(Fmt.md, "--format", help="md (Markdown), csv or json."),
-    out: Path | None = typer.Option(None, "--out", help="Write the table to this file."),
+    q: Q = _W["q"],
+    c_A: CA = _W["c_A"],
+    c_O: CO = _W["c_O"],
+    m_O: MO = _W["m_O"],
+    fmt: Annotated[Fmt, typer.Option("--format", help="md (Markdown), csv or json.")] = Fmt.md,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the table to this file (atomically).")
+    ] = None,
 ) -> None:
     """Print the thresholds D_O, D_A and the cut-offs k_hat, k1, k2, k3."""
     from restraint.game import cutoff_table, to_markdown

@@ -243,9 +243,7 @@ def solve(
         "vr_floor_binds": floor_binds & ok,
         "valid": ok,
     }
-    return Equilibrium(
-        params=scalarise(p), solver="closed_form", **scalarise(arrays)
-    )
+    return Equilibrium(params=scalarise(p), solver="closed_form", **scalarise(arrays))
 
 
 @dataclass
@@ -357,14 +355,17 @@ def cutoff_table(
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".6g") -> str:
     """A GitHub-flavoured Markdown table (no tabulate dependency)."""
+
     def fmt(v: Any) -> str:
         if isinstance(v, float | np.floating):
             return format(float(v), floatfmt)
         return str(v).replace("|", "\\|")
 
     header = "| " + " | ".join(str(c) for c in df.columns) + " |"
-    align = "| " + " | ".join(
-        "---:" if pd.api.types.is_numeric_dtype(df[c]) else "---" for c in df.columns
-    ) + " |"
+    align = (
+        "| "
+        + " | ".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---" for c in df.columns)
+        + " |"
+    )
     body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([header, align, *body])

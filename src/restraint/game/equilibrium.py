@@ -150,7 +150,8 @@ class Equilibrium:
             f"  S's forces s  {d['s']:.6g}",
             f"  A's arms m_A  {d['m_A']:.6g}",
             f"  S's share     {d['burden_share']:.6g}",
-            f"  payoffs       A {d['payoff_A']:.6g}   O {d['payoff_O']:.6g}   S {d['payoff_S']:.6g}",
+            f"  payoffs       A {d['payoff_A']:.6g}   O {d['payoff_O']:.6g}"
+            f"   S {d['payoff_S']:.6g}",
             f"  thresholds    D_O {d['D_O']:.6g}   D_A {d['D_A']:.6g}",
             f"  cut-offs      k_hat {d['k_hat']:.6g}   k1 {d['k1']:.6g}   k2 {d['k2']:.6g}"
             f"   k3 {d['k3']:.6g}",

@@ -39,6 +39,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize
 
+from restraint.errors import EstimationError
 from restraint.game.equilibrium import (
     A_REVISES,
     DETERRENCE,
@@ -189,6 +190,7 @@ class _Game:
         """A's best payoff when it arms past b_A and revises (alliance forces do not help)."""
         if floor == 0.0 and self._revise_cache is not None:
             return self._revise_cache
+
         def f(m: np.ndarray) -> np.ndarray:
             who, share = self.crisis(m, 0.0)
             return np.where(who == A_REVISES, share - self.k * m, _NEG)
@@ -265,20 +267,31 @@ def _least_root(
     if margin(0.0) >= -_TIE:
         return 0.0
     xs = np.linspace(0.0, x_max, n)
-    prev = 0.0
+    prev, m_prev = 0.0, margin(0.0)
     for x in xs[1:]:
         mx = margin(float(x))
         if mx >= -_TIE:
             if mx <= 0.0:
                 return float(x)
-            root = optimize.brentq(margin, prev, float(x), xtol=tol, rtol=1e-15)
+            a = prev
+            while not math.isfinite(m_prev):
+                # An infeasible left end (A's obligation would make it a revisionist):
+                # bisect towards the feasible side until brentq gets finite values.
+                a = 0.5 * (a + float(x))
+                m_prev = margin(a)
+                if m_prev >= -_TIE:
+                    x, mx = a, m_prev
+                    a, m_prev = prev, -math.inf
+                    if float(x) - a <= tol:
+                        return float(x)
+            root = optimize.brentq(margin, a, float(x), xtol=tol, rtol=1e-15)
             # Step right until the margin is non-negative (brentq's root may sit a hair left).
             step = tol
             while margin(root) < -_TIE and root < x:
                 root = min(root + step, float(x))
                 step *= 2
             return root
-        prev = float(x)
+        prev, m_prev = float(x), mx
     return math.nan
 
 
@@ -383,8 +396,11 @@ def _solve_point(
             choice = g.best_response(s_star, floor)
             s = s_star
             sigma = x_star if offer == "share" else math.nan
-            if choice.who != NOBODY:  # cannot happen when margins(x_star) >= 0
-                raise RuntimeError("numerical solver: the offer found does not hold")
+            if choice.who != NOBODY:  # cannot happen when the margins at x_star are >= 0
+                raise EstimationError(
+                    f"numerical solver: S's offer s = {s_star!r} found at k = {k!r}, q = {q!r}, "
+                    f"c_A = {c_A!r}, c_O = {c_O!r}, m_O = {m_O!r} does not hold the status quo"
+                )
         else:
             region, choice, s, sigma = NO_OFFER, base, 0.0, math.nan
     m_a = choice.m
@@ -466,8 +482,13 @@ def _solve_endogenous_o(
                     options={"xatol": 1e-10 * grid[i + 1]},
                 )
                 cands.append(float(res.x))
-    best = max(cands, key=net)
-    info = {"m_O_grid_points": len(grid), "m_O_evaluations": len(cache)}
+    best = float(max(cands, key=net))
+    info = {
+        "m_O_grid_points": len(grid),
+        "m_O_evaluations": len(cache),
+        # O's best is not to arm: the supremum is the limit m_O -> 0, reported at lo.
+        "m_O_at_lower_bound": bool(best <= lo * (1 + 1e-9)),
+    }
     return best, inner(best), info
 
 
@@ -531,7 +552,13 @@ def solve_numeric(
         if int(n) < least:
             raise GameParameterError(f"{name} = {n!r}: must be an integer >= {least}")
     pf = {n: float(a) for n, a in p.items()}
-    kw = {"r": float(r), "offer": offer, "total": total, "n_grid": int(n_grid), "n_offer": int(n_offer)}
+    kw = {
+        "r": float(r),
+        "offer": offer,
+        "total": total,
+        "n_grid": int(n_grid),
+        "n_offer": int(n_offer),
+    }
     model: dict[str, Any] = {"r": float(r), "offer": offer}
     if k_O is None:
         d = _solve_point(**pf, **kw)
@@ -541,7 +568,9 @@ def solve_numeric(
         m_star, d, info = _solve_endogenous_o(**args, k_O=float(k_O), n_outer=int(n_outer), **kw)
         pf["m_O"] = m_star
         payoff_o = d["share_O"] - k_O * m_star
-        model.update(k_O=float(k_O), share_O=d["share_O"], arms_cost_O=k_O * m_star, **info)
+        model.update(
+            k_O=float(k_O), share_O=float(d["share_O"]), arms_cost_O=float(k_O * m_star), **info
+        )
     if offer == "share":
         model.update(total=d["total"], sigma=d["sigma"])
     model["restrain_and_deter"] = d["restrain_and_deter"]

@@ -64,7 +64,9 @@ def broadcast_params(**params: object) -> dict[str, np.ndarray]:
         try:
             arrays[name] = np.asarray(value, dtype=float)
         except (TypeError, ValueError) as exc:
-            raise GameParameterError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
+            raise GameParameterError(
+                f"{name} must be a number or an array of numbers, got {value!r}"
+            ) from exc
     shapes = [a.shape for a in arrays.values()]
     try:
         shape = np.broadcast_shapes(*shapes)
@@ -74,9 +76,7 @@ def broadcast_params(**params: object) -> dict[str, np.ndarray]:
     return {n: np.broadcast_to(a, shape) for n, a in arrays.items()}
 
 
-def validate(
-    p: Mapping[str, np.ndarray], invalid: InvalidPolicy = "raise"
-) -> np.ndarray:
+def validate(p: Mapping[str, np.ndarray], invalid: InvalidPolicy = "raise") -> np.ndarray:
     """Check the model's domain; return the boolean mask of valid points.
 
     Rules (GAME.md): every parameter finite; k, m_O, k_S, W, c_A, c_O > 0; 0 < q < 1 and
@@ -101,7 +101,9 @@ def validate(
         if "c_O" in p:
             c_O = p["c_O"]
             bad = np.isfinite(q) & np.isfinite(c_O) & ~(c_O < q)
-            rules.append(("c_O", c_O, bad, "must be < q (O must not profit from war against an unarmed A)"))
+            rules.append(
+                ("c_O", c_O, bad, "must be < q (O must not profit from war against an unarmed A)")
+            )
         if "c_A" in p:
             c_A = p["c_A"]
             bad = np.isfinite(q) & np.isfinite(c_A) & ~(q < 1 - c_A)

@@ -131,7 +131,9 @@ def region_map(
     """
     for name in (x, y):
         if name not in PARAM_NAMES:
-            raise GameParameterError(f"unknown axis parameter {name!r}; expected one of {PARAM_NAMES}")
+            raise GameParameterError(
+                f"unknown axis parameter {name!r}; expected one of {PARAM_NAMES}"
+            )
     if x == y:
         raise GameParameterError(f"x and y must be different parameters, both are {x!r}")
     unknown = set(fixed) - set(PARAM_NAMES)
@@ -147,7 +149,9 @@ def region_map(
     yr = y_range or default_range(y, others)
     for name, (lo, hi) in ((x, xr), (y, yr)):
         if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
-            raise GameParameterError(f"range of {name} must be finite with max > min, got {(lo, hi)}")
+            raise GameParameterError(
+                f"range of {name} must be finite with max > min, got {(lo, hi)}"
+            )
     xs = _axis(xr[0], xr[1], int(n), lx)
     ys = _axis(yr[0], yr[1], int(ny or n), ly)
     grid = dict(others)
@@ -160,7 +164,10 @@ def region_map(
 def _legend_handles() -> list:
     from matplotlib.patches import Patch
 
-    return [Patch(facecolor=c, edgecolor="k", linewidth=0.3, label=l) for c, l in zip(COLORS, CATEGORIES, strict=True)]
+    return [
+        Patch(facecolor=color, edgecolor="k", linewidth=0.3, label=label)
+        for color, label in zip(COLORS, CATEGORIES, strict=True)
+    ]
 
 
 def plot_region_map(
@@ -172,23 +179,34 @@ def plot_region_map(
     ax: Any = None,
     cutoff_lines: bool = True,
     dpi: int = 150,
+    precomputed: RegionMap | None = None,
     **kwargs: Any,
 ) -> Figure:
     """Draw (and with ``out``, save atomically) a region map; kwargs go to :func:`region_map`.
 
     With k on an axis the cut-offs k1, k2, k3 are drawn as lines across the other axis.
+    ``precomputed`` draws an existing :class:`RegionMap` instead of computing one.
     """
     plt = _mpl()
     from matplotlib.colors import ListedColormap
 
-    rm = region_map(x, y, n=n, **kwargs)
+    rm = precomputed if precomputed is not None else region_map(x, y, n=n, **kwargs)
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.5, 5.2), layout="constrained")
     else:
         fig = ax.figure
     cmap = ListedColormap([INVALID_COLOR, *COLORS])
     data = rm.categories.astype(float) + 1  # invalid (-1) -> 0
-    ax.pcolormesh(rm.xs, rm.ys, data, cmap=cmap, vmin=-0.5, vmax=len(COLORS) + 0.5, shading="nearest", rasterized=True)
+    ax.pcolormesh(
+        rm.xs,
+        rm.ys,
+        data,
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=len(COLORS) + 0.5,
+        shading="nearest",
+        rasterized=True,
+    )
     if rm.log_x:
         ax.set_xscale("log")
     if rm.log_y:
@@ -208,11 +226,13 @@ def plot_region_map(
     ax.set_xlabel(f"{x}: {PARAM_HELP[x]}")
     ax.set_ylabel(f"{y}: {PARAM_HELP[y]}")
     fixed = ", ".join(f"{k}={v:g}" for k, v in rm.fixed.items())
-    ax.set_title(f"Equilibrium regions ({fixed})", fontsize=9)
+    ax.set_title(f"Equilibrium regions\n{fixed}", fontsize=9)
     handles = _legend_handles()
     if cutoff_lines and "k" in (x, y):
         handles += ax.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(
+        handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
+    )
     if out is not None:
         save_figure(fig, out, dpi=dpi)
     return fig
@@ -222,7 +242,9 @@ def save_figure(fig: Figure, out: str | os.PathLike[str], dpi: int = 150) -> Non
     """Save a figure atomically; the format follows the file's suffix (png, pdf, svg)."""
     suffix = os.path.splitext(os.fspath(out))[1].lower().lstrip(".")
     if not suffix:
-        raise GameParameterError(f"output file {os.fspath(out)!r} needs a suffix (.png, .pdf, .svg)")
+        raise GameParameterError(
+            f"output file {os.fspath(out)!r} needs a suffix (.png, .pdf, .svg)"
+        )
     atomic_write(out, lambda p: fig.savefig(p, dpi=dpi, format=suffix))
 
 
@@ -295,7 +317,9 @@ def plot_curves(
     ks = c["k"]
     # Shade the regions: contiguous runs of one category.
     cats = c["category"]
-    edges = np.concatenate([[ks[0]], np.sqrt(ks[1:] * ks[:-1]) if log_k else (ks[1:] + ks[:-1]) / 2, [ks[-1]]])
+    edges = np.concatenate(
+        [[ks[0]], np.sqrt(ks[1:] * ks[:-1]) if log_k else (ks[1:] + ks[:-1]) / 2, [ks[-1]]]
+    )
     start = 0
     for i in range(1, len(ks) + 1):
         if i == len(ks) or cats[i] != cats[start]:
@@ -317,22 +341,44 @@ def plot_curves(
     if log_k:
         ax2.set_xscale("log")
     if "k1" in c:
-        for name, style in (("k_hat", (0, (1, 3))), ("k1", "-"), ("k2", "--"), ("k3", ":")):
+        labels = (
+            ("k_hat", (0, (1, 3)), 0.06),
+            ("k1", "-", 1.06),
+            ("k2", "--", 1.06),
+            ("k3", ":", 1.06),
+        )
+        for name, style, height in labels:
             kv = c[name]
             if ks[0] <= kv <= ks[-1]:
                 for ax in (ax1, ax2):
                     ax.axvline(kv, color="0.25", lw=0.9, ls=style)
-                ax1.annotate(name, (kv, 1.02), fontsize=8, ha="center", va="bottom",
-                             annotation_clip=False)
-    ax1.legend(handles=[*ax1.get_legend_handles_labels()[0], *_legend_handles()], fontsize=7,
-               loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+                # k_hat sits next to k1; label it at the bottom so the two stay legible.
+                ax1.annotate(
+                    name,
+                    (kv, height),
+                    fontsize=8,
+                    ha="left",
+                    va="center",
+                    annotation_clip=False,
+                    xytext=(2, 0),
+                    textcoords="offset points",
+                )
+    ax1.legend(
+        handles=[*ax1.get_legend_handles_labels()[0], *_legend_handles()],
+        fontsize=7,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+    )
     ax2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     p = {**WORKED_EXAMPLE, **params}
     p.pop("k")
+    if numeric and (numeric_options or {}).get("k_O") is not None:
+        p.pop("m_O")  # O chooses its forces
     title = ", ".join(f"{k}={v:g}" for k, v in p.items())
     if numeric and numeric_options:
         title += " | " + ", ".join(f"{k}={v}" for k, v in numeric_options.items())
-    ax1.set_title(f"Burden share and arms against k ({title})", fontsize=9)
+    ax1.set_title(f"Burden share and arms against k\n{title}", fontsize=9)
     if out is not None:
         save_figure(fig, out, dpi=dpi)
     return fig

@@ -335,6 +335,7 @@ class OptimResult:
     nit: int
     nfev: int
     last: tuple = ()  # fun's full output at x (value, gradient[, Hessian])
+    hess_inv: np.ndarray | None = None  # BFGS's inverse-Hessian approximation (minimiser's)
 
 
 def maximise(
@@ -345,6 +346,7 @@ def maximise(
     gtol: float = 1e-6,
     maxiter: int = 500,
     hess_inv0: np.ndarray | None = None,
+    known: tuple | None = None,
 ) -> OptimResult:
     """Maximise a log-likelihood given its analytic gradient (and Hessian if available).
 
@@ -397,6 +399,7 @@ def maximise(
         nit=int(getattr(res, "nit", 0)),
         nfev=int(getattr(res, "nfev", 0)),
         last=last,
+        hess_inv=getattr(res, "hess_inv", None) if not with_hessian else None,
     )
 
 

@@ -116,7 +116,9 @@ def sandwich(
         summed = sum_by_group(scores, groups)
         n_groups = summed.shape[0]
         if n_groups < 2:
-            raise EstimationError(f"cluster-robust covariance needs at least 2 clusters, got {n_groups}")
+            raise EstimationError(
+                f"cluster-robust covariance needs at least 2 clusters, got {n_groups}"
+            )
         meat = summed.T @ summed
         scale = n_groups / (n_groups - 1)
     else:  # pragma: no cover - callers normalise first

@@ -47,6 +47,7 @@ from restraint.models._re_common import (
     node_pass,
     pooled_probit,
     prepare,
+    n_threads,
     run_blocks,
 )
 from restraint.models.quadrature import adaptive_rule, probit_logpdf
@@ -297,41 +298,84 @@ class _Laplace:
         return self.u.copy(), self.v.copy(), sd_a, sd_b
 
 
-def _optimise(fun, model, theta0: np.ndarray, k_beta: int, gtol: float, maxiter: int):
-    """BFGS from a scaled start, then the Hessian for the standard errors.
-
-    The start inverse Hessian combines the pooled-probit information for β with forward
-    differences of the analytic gradient along the log σ directions (two evaluations):
-    with it BFGS moves σ at the right scale from the first step.
-    The final Hessian is taken by forward differences of the analytic gradient.
-    """
-    f0, g0 = fun(theta0)
+def _start_inverse_hessian(fun, model, theta0, f0, g0, k_beta) -> np.ndarray:
+    """Inverse Hessian to start BFGS: pooled-probit information for β, and forward
+    differences of the analytic gradient along the log σ directions (two evaluations), so
+    that the first steps move σ at the right scale."""
     k = len(theta0)
-    hinv0 = _pooled_hess_inv0(model.X, model.q, theta0)
-    if np.isfinite(f0):
-        cols = list(range(k_beta, k))
-        hcols = fd_hessian(lambda th: fun(th)[1], theta0, 1e-4, g0=g0, columns=cols)
-        approx = -np.linalg.inv(hinv0[:k_beta, :k_beta]) if k_beta else np.zeros((0, 0))
-        h0 = np.zeros((k, k))
-        h0[:k_beta, :k_beta] = approx
-        h0[:, cols] = hcols[:, cols]
-        h0[cols, :] = hcols[:, cols].T
-        h0 = 0.5 * (h0 + h0.T)
-        try:
-            inv = np.linalg.inv(-h0)
-            inv = 0.5 * (inv + inv.T)
-            np.linalg.cholesky(inv)
-            hinv0 = inv
-        except np.linalg.LinAlgError:
-            pass
-        fun(theta0)  # modes back at the start
-    res = maximise(fun, theta0, gtol=gtol, maxiter=maxiter, hess_inv0=hinv0)
-    theta = res.x.copy()
-    theta[k_beta:] = np.clip(theta[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+    hinv = _pooled_hess_inv0(model.X, model.q, theta0)
+    if not np.isfinite(f0):
+        return hinv
+    cols = list(range(k_beta, k))
+    hcols = fd_hessian(lambda th: fun(th)[1], theta0, 1e-4, g0=g0, columns=cols)
+    h0 = np.zeros((k, k))
+    h0[:k_beta, :k_beta] = -np.linalg.inv(hinv[:k_beta, :k_beta])
+    h0[:, cols] = hcols[:, cols]
+    h0[cols, :] = hcols[:, cols].T
+    h0 = 0.5 * (h0 + h0.T)
+    try:
+        inv = np.linalg.inv(-h0)
+        inv = 0.5 * (inv + inv.T)
+        np.linalg.cholesky(inv)
+        return inv
+    except np.linalg.LinAlgError:
+        return hinv
+
+
+def _optimise(fun, model, theta0: np.ndarray, k_beta: int, gtol: float, maxiter: int,
+              nodes: int | None = None):
+    """Maximise, then take the Hessian for the standard errors.
+
+    Laplace (``nodes`` None): BFGS from a scaled start. Quadrature: the nodes are adapted
+    at the start and held fixed while BFGS runs (so value and gradient agree exactly); a
+    first stage with at most 7 nodes gets close cheaply; then, with ``nodes`` nodes, the
+    nodes are re-adapted at the current estimates and BFGS resumed until re-adapting no
+    longer moves the log-likelihood (by 1e-6). The Hessian comes from forward differences
+    of the analytic gradient, with the nodes fixed.
+    """
+    theta = theta0.copy()
+    nit = 0
+    rounds = 0
+    if nodes is not None:
+        model.adapt(theta)
+        model.set_nodes(min(nodes, 7))
+    f0, g0 = fun(theta)
+    hinv = _start_inverse_hessian(fun, model, theta, f0, g0, k_beta)
+    known = fun(theta)
+    if nodes is not None and nodes > 7:
+        res = maximise(fun, theta, gtol=1e-2, maxiter=maxiter, hess_inv0=hinv, known=known)
+        nit += res.nit
+        theta = res.x
+        if res.hess_inv is not None:
+            hinv = 0.5 * (res.hess_inv + res.hess_inv.T)
+        model.adapt(theta)
+        model.set_nodes(nodes)
+        known = fun(theta)
+    while True:
+        rounds += 1
+        res = maximise(fun, theta, gtol=gtol, maxiter=maxiter, hess_inv0=hinv, known=known)
+        nit += res.nit
+        theta = res.x.copy()
+        theta[k_beta:] = np.clip(theta[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+        known = fun(theta) if not np.array_equal(theta, res.x) else res.last
+        if nodes is None or rounds >= 5:
+            break
+        model.adapt(theta)
+        known = fun(theta)
+        # Re-centred nodes change the objective only by the quadrature error; stop once
+        # that no longer moves the fit.
+        if abs(known[0] - res.fun) < 1e-6:
+            break
+        if res.hess_inv is not None:
+            hinv = 0.5 * (res.hess_inv + res.hess_inv.T)
+    res.nit = nit
     res.x = theta
-    llf, grad = fun(theta)
-    hess = fd_hessian(lambda th: fun(th)[1], theta, 1e-6, g0=grad)
-    llf, grad = fun(theta)  # leave the modes at the estimates
+    llf, grad = known
+    snapshot = dict(model.__dict__)
+    hess = fd_hessian(lambda th: fun(th)[1], theta, 1e-5, g0=grad)
+    model.__dict__.update(snapshot)  # modes and nodes as at the estimates
+    if nodes is not None:
+        res.message = f"{res.message} ({rounds} round(s) of node adaptation)"
     return res, llf, grad, hess
 
 
@@ -441,7 +485,9 @@ def _fit_crossed(
         th[k_beta:] = np.clip(th[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
         return model.evaluate(th)
 
-    res, llf, grad, hess = _optimise(fun, model, theta0, k_beta, gtol, maxiter)
+    res, llf, grad, hess = _optimise(
+        fun, model, theta0, k_beta, gtol, maxiter, nodes=int(nodes) if method == "agq" else None
+    )
     theta = res.x
     cond = model.conditional()
     converged = res.success and np.max(np.abs(grad)) < max(10 * gtol, 1e-3)
@@ -497,109 +543,184 @@ class _AGQ:
     """Adaptive quadrature over the large factor, Laplace over the small one.
 
     With ``G(v) = Σ_a log ∫ Π_{i∈a} Φ(q_i(x_i'β + v_{b(i)} + σ_a ξ)) φ(ξ) dξ`` (each
-    integral by adaptive Gauss–Hermite quadrature given ``v``) and
-    ``g(v) = G(v) - |v|²/(2σ_b²)``, the log-likelihood is
-    ``g(v̂) - ½ log det(-G''(v̂) + I/σ_b²) - n_b log σ_b`` at the mode ``v̂``.
+    integral by adaptive Gauss–Hermite quadrature) and ``g(v) = G(v) - |v|²/(2σ_b²)``,
+    the log-likelihood is ``g(v̂) - ½ log det(-G''(v̂) + I/σ_b²) - n_b log σ_b`` at the
+    mode ``v̂`` of ``g``.
 
-    Every quantity is a posterior moment over the quadrature nodes of each large-factor
+    Each quantity is a posterior moment over the quadrature nodes of each large-factor
     group: ``G'`` a mean, ``G''`` a mean plus a covariance, and the third derivatives that
-    the gradient of the log-determinant needs, a mean plus covariances plus a third
-    central moment. The nodes are held fixed when differentiating (their adaptation moves
-    the result only at the order of the quadrature error).
+    the gradient of the log-determinant needs, a mean plus covariances plus a third central
+    moment. The quadrature nodes (in the standardised effect ξ) are adapted by
+    :meth:`adapt` and then held fixed while θ moves, so the objective is a smooth function
+    with an exact analytic gradient; the fitting driver re-adapts them at the estimates and
+    refits until they settle.
+
+    Work is done in chunks of large-factor groups (threads; memory linear in rows × nodes).
     """
 
     def __init__(self, prep: Prepared, nodes: int) -> None:
         self.q = prep.q
         self.X = prep.X
-        self.XT = np.ascontiguousarray(prep.X.T)
         self.st = _structure(prep)
-        self.nodes = nodes
         st = self.st
+        self.nodes = nodes
         self.unique_pairs = len(st.pair_starts) == len(self.q)
         self.v = np.zeros(st.n_b)
         self.m = np.zeros(st.n_a)
         self.scale = np.ones(st.n_a)
+        self.xi: np.ndarray | None = None
+        self.logw: np.ndarray | None = None
         self.newton_ok = True
+        self.modes_ok = True
         self.newton_iters = 0
         self._theta_last: np.ndarray | None = None
         self._dv_dtheta: np.ndarray | None = None
-        # Dyad chunks (by rows) for the dense (a, k) × b work, bounded in memory.
-        rows_per_chunk = max(1, _CHUNK_CELLS // max(st.n_b * nodes, 1))
-        bounds = [0]
-        while bounds[-1] < st.n_a:
-            bounds.append(min(st.n_a, bounds[-1] + rows_per_chunk))
-        self.a_chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
-        self.row_first = np.r_[st.a_starts, len(self.q)]
+        self._amat: np.ndarray | None = None
+        # Chunks of large-factor groups: enough for the threads, and each chunk's dense
+        # (group, node) × small-factor block bounded in size.
+        cells = st.n_a * max(nodes, 15) * st.n_b
+        n_chunks = max(2 * n_threads(), int(np.ceil(cells / 1_000_000)))
+        n_chunks = min(n_chunks, st.n_a)
+        bounds = np.linspace(0, st.n_a, n_chunks + 1).round().astype(int)
+        row_first = np.r_[st.a_starts, len(self.q)]
+        self.chunks = [
+            (int(lo), int(hi), int(row_first[lo]), int(row_first[hi]))
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+            if hi > lo
+        ]
 
     def start(self, beta0: np.ndarray) -> np.ndarray:
         """Start values: pooled probit β, σ_a = 0.5, σ_b = 0.3."""
         return np.concatenate([beta0, np.log([0.5, 0.3])])
 
-    def _pass(self, c0: np.ndarray, v: np.ndarray, sa: float, order: int):
+    def adapt(self, theta: np.ndarray) -> None:
+        """Centre and scale each group's nodes on its posterior given θ and the current v."""
         st = self.st
-        c = c0 + v[st.b]
-        m, scale, ok = group_modes(c, self.q, sa, st.a, st.a_starts, self.m, tol=1e-8)
-        self.m, self.scale = m, scale
-        self.modes_ok = ok
-        xi, logw = adaptive_rule(m, scale, self.nodes)
-        res = node_pass(c, self.q, sa, xi, logw, st.a, st.a_starts, order=order,
-                        keep=("d1", "d2", "d3"))
-        return xi, res
+        k_beta = self.X.shape[1]
+        sa = float(np.exp(theta[k_beta]))
+        c = self.X @ theta[:k_beta] + self.v[st.b]
+        m, scale, ok = group_modes(c, self.q, sa, st.a, st.a_starts, self.m, tol=1e-10)
+        self.m, self.scale, self.modes_ok = m, scale, ok
+        self.xi, self.logw = adaptive_rule(m, scale, self.nodes)
+        self._theta_adapt = theta.copy()
 
-    def _year_moments(self, res, with_cov: bool = True):
-        """Posterior-weighted row scores w1, curvatures w2, and the covariance part of G''."""
+    # -- one pass over the groups ---------------------------------------------------------
+    def _chunk_a(self, ch, c: np.ndarray, sa: float, final: bool) -> dict:
+        """Group likelihoods, year score/curvature and the covariance part of G'' (chunk)."""
         st = self.st
+        a_lo, a_hi, r_lo, r_hi = ch
         n_nodes = self.nodes
-        a = st.a
+        a_loc = st.a[r_lo:r_hi] - a_lo
+        b_loc = st.b[r_lo:r_hi]
+        starts = st.a_starts[a_lo:a_hi] - r_lo
+        q = self.q[r_lo:r_hi]
+        xi_t = np.ascontiguousarray(self.xi[a_lo:a_hi].T)  # (K, n_c)
+        xi_rows = xi_t[:, a_loc]
+        t = q * (c[r_lo:r_hi] + sa * xi_rows)
+        logcdf, mills, d2, d3 = probit_logpdf(t, order=3 if final else 2)
+        d1 = np.multiply(q, mills, out=mills)
+        if d3 is not None:
+            d3 *= q
+        f = np.add.reduceat(logcdf, starts, axis=1) + self.logw[a_lo:a_hi].T
+        fmax = f.max(axis=0)
+        e = np.exp(f - fmax)
+        tot = e.sum(axis=0)
+        post = e / tot
+        pr = post[:, a_loc]
+        w1 = (pr * d1).sum(axis=0)
+        w2 = (pr * d2).sum(axis=0)
+        dev = d1 - w1
+        dmat, rowidx = self._dense(dev, a_loc, b_loc, a_hi - a_lo)
+        sqrt_post = np.sqrt(post.T.ravel())
+        dw = dmat * sqrt_post[:, None]
+        out = {
+            "ll": float((np.log(tot) + fmax).sum()),
+            "gv": np.bincount(b_loc, weights=w1, minlength=st.n_b),
+            "hd": np.bincount(b_loc, weights=w2, minlength=st.n_b),
+            "cov": dw.T @ dw,
+        }
+        if final:
+            xt = self.X[r_lo:r_hi].T
+            k_beta = xt.shape[0]
+            # Scores of each group at each node for β and σ_a, then G_vψ (year × ψ):
+            # E part Σ π ℓ'' J summed by year, covariance part D' diag(π) (D_ψ - D̄_ψ).
+            scores = np.empty((n_nodes, k_beta + 1, a_hi - a_lo))
+            for j in range(k_beta):
+                scores[:, j] = np.add.reduceat(d1 * xt[j], starts, axis=1)
+            scores[:, k_beta] = np.add.reduceat(d1, starts, axis=1) * xi_t
+            mean = np.einsum("kg,kjg->jg", post, scores)
+            sdev = (scores - mean[None]) * np.sqrt(post)[:, None, :]
+            sdev_rows = sdev.transpose(2, 0, 1).reshape(-1, k_beta + 1)  # row a*K + k
+            gvp = dw.T @ sdev_rows
+            ep = np.empty((k_beta + 1, len(q)))
+            ep[:k_beta] = xt * w2
+            ep[k_beta] = (pr * d2 * xi_rows).sum(axis=0)
+            for j in range(k_beta + 1):
+                gvp[:, j] += np.bincount(b_loc, weights=ep[j], minlength=st.n_b)
+            out.update(
+                gvp=gvp,
+                g_phi=mean.sum(axis=1),
+                keep=(d1, d2, d3, post, pr, dev, xi_t, xi_rows),
+            )
+        return out
 
-        def rows_block(lo: int, hi: int):
-            w1 = np.zeros(hi - lo)
-            w2 = np.zeros(hi - lo)
-            for k in range(n_nodes):
-                pk = res.post[k][a[lo:hi]]
-                w1 += pk * res.d1[k, lo:hi]
-                w2 += pk * res.d2[k, lo:hi]
-            return w1, w2
-
-        parts = run_blocks(rows_block_split(rows_block, self.row_first, self.a_chunks),
-                           len(self.a_chunks))
-        w1 = np.concatenate([p[0] for p in parts])
-        w2 = np.concatenate([p[1] for p in parts])
-        if not with_cov:
-            return w1, w2, None
-        cov_parts = run_blocks(
-            lambda lo, hi: self._cov_chunks(res, w1, lo, hi), len(self.a_chunks)
-        )
-        return w1, w2, sum(cov_parts)
-
-    def _dense_dev(self, res, w1: np.ndarray, a_lo: int, a_hi: int, weighted: bool):
-        """(a, k) × b matrix of score deviations d1 - w1 for dyads a_lo..a_hi-1."""
-        st = self.st
+    def _dense(self, dev: np.ndarray, a_loc: np.ndarray, b_loc: np.ndarray, n_c: int):
+        """(group, node) × small-factor matrix with the row-node values ``dev`` scattered."""
         n_nodes = self.nodes
-        r_lo, r_hi = self.row_first[a_lo], self.row_first[a_hi]
-        dev = res.d1[:, r_lo:r_hi] - w1[None, r_lo:r_hi]
-        if weighted:
-            dev *= np.sqrt(res.post[:, st.a[r_lo:r_hi]])
-        rowidx = (st.a[r_lo:r_hi] - a_lo)[None, :] * n_nodes + np.arange(n_nodes)[:, None]
-        shape = ((a_hi - a_lo) * n_nodes, st.n_b)
+        n_b = self.st.n_b
+        rowidx = a_loc[None, :] * n_nodes + np.arange(n_nodes)[:, None]
+        shape = (n_c * n_nodes, n_b)
         if self.unique_pairs:
             out = np.zeros(shape)
-            out[rowidx, st.b[None, r_lo:r_hi]] = dev
+            out[rowidx, b_loc[None, :]] = dev
         else:
-            flat = (rowidx * st.n_b + st.b[None, r_lo:r_hi]).ravel()
+            flat = (rowidx * n_b + b_loc[None, :]).ravel()
             out = np.bincount(flat, weights=dev.ravel(), minlength=shape[0] * shape[1])
             out = out.reshape(shape)
-        return out, rowidx, r_lo, r_hi
+        return out, rowidx
 
-    def _cov_chunks(self, res, w1, lo: int, hi: int) -> np.ndarray:
-        total = np.zeros((self.st.n_b, self.st.n_b))
-        for a_lo, a_hi in self.a_chunks[lo:hi]:
-            dw, _, _, _ = self._dense_dev(res, w1, a_lo, a_hi, weighted=True)
-            total += dw.T @ dw
-        return total
+    def _chunk_b(self, ch, keep, amat: np.ndarray, adiag: np.ndarray) -> dict:
+        """Contraction of the third derivatives of log L_a with A = H_v⁻¹ (chunk)."""
+        st = self.st
+        a_lo, a_hi, r_lo, r_hi = ch
+        a_loc = st.a[r_lo:r_hi] - a_lo
+        b_loc = st.b[r_lo:r_hi]
+        starts = st.a_starts[a_lo:a_hi] - r_lo
+        d1, d2, d3, post, pr, dev, xi_t, _ = keep
+        dmat, rowidx = self._dense(dev, a_loc, b_loc, a_hi - a_lo)
+        y = (dmat @ amat)[rowidx, b_loc[None, :]]  # (A d_ak) at each row's year
+        ad = adiag[b_loc]
+        qa = np.add.reduceat(dev * y, starts, axis=1)
+        ea = np.add.reduceat(d2 * ad, starts, axis=1)
+        cdev = qa + ea
+        cdev -= (post * cdev).sum(axis=0)
+        tau = d3 * ad
+        tau += cdev[:, a_loc] * d1
+        tau += 2.0 * d2 * y
+        ptau = pr * tau
+        t_rows = ptau.sum(axis=0)
+        t_sig = float((np.add.reduceat(ptau, starts, axis=1) * xi_t).sum())
+        return {
+            "tv": np.bincount(b_loc, weights=t_rows, minlength=st.n_b),
+            "tphi": np.r_[self.X[r_lo:r_hi].T @ t_rows, t_sig],
+        }
+
+    def _gather(self, parts: list[dict], key: str):
+        return sum(p[key] for p in parts)
+
+    def set_nodes(self, nodes: int) -> None:
+        """Change the number of nodes, keeping each group's centre and scale."""
+        self.nodes = nodes
+        self.xi, self.logw = adaptive_rule(self.m, self.scale, nodes)
 
     def evaluate(self, theta: np.ndarray, tol: float = 1e-7, maxiter: int = 50):
-        """Log-likelihood and analytic gradient at θ = (β, log σ_a, log σ_b)."""
+        """Log-likelihood and analytic gradient at θ = (β, log σ_a, log σ_b).
+
+        The mode of the small-factor effects is found by Newton steps from a first-order
+        prediction; the gradient is exact for the mode to within ``tol``.
+        """
+        if self.xi is None:
+            self.adapt(theta)
         st = self.st
         k_beta = self.X.shape[1]
         beta = theta[:k_beta]
@@ -612,111 +733,68 @@ class _AGQ:
                 v = v + self._dv_dtheta @ dth
         ok = False
         it = 0
-        while it < maxiter:
+        # The pass that ends the iterations must carry third derivatives ("final"); when
+        # the predicted v is already at the mode (small θ steps) the first pass is final.
+        final = self._theta_last is not None and np.max(np.abs(theta - self._theta_last)) < 1e-4
+        while True:
             it += 1
-            xi, res = self._pass(c0, v, sa, order=3)
-            w1, w2, cov = self._year_moments(res)
-            g = np.bincount(st.b, weights=w1, minlength=st.n_b) - v / sb**2
-            hv = -(np.diag(np.bincount(st.b, weights=w2, minlength=st.n_b)) + cov)
+            c = c0 + v[st.b]
+            parts = run_blocks(
+                lambda lo, hi, c=c, final=final: [
+                    self._chunk_a(ch, c, sa, final) for ch in self.chunks[lo:hi]
+                ],
+                len(self.chunks),
+            )
+            parts = [p for block in parts for p in block]
+            g = self._gather(parts, "gv") - v / sb**2
+            hv = -(np.diag(self._gather(parts, "hd")) + self._gather(parts, "cov"))
             hv[np.diag_indices_from(hv)] += 1.0 / sb**2
             hv_cho = linalg.cho_factor(hv, lower=True)
             step = linalg.cho_solve(hv_cho, g)
-            if np.max(np.abs(step)) < tol:
-                ok = True
+            small = np.max(np.abs(step)) < tol
+            if final and (small or it >= maxiter):
+                ok = small
                 break
             v = v + step
+            final = True
         self.v = v
-        self.newton_ok = ok and self.modes_ok
+        self.newton_ok = ok
         self.newton_iters = it
-        llf_groups = float(res.ll_groups.sum())
+        llf_groups = self._gather(parts, "ll")
         logdet = 2.0 * float(np.log(np.diag(hv_cho[0])).sum())
         llf = llf_groups - 0.5 * (v @ v) / sb**2 - 0.5 * logdet - st.n_b * np.log(sb)
-        grad, dv = self._gradient(theta, res, xi, w1, hv_cho, v, sa, sb)
-        self._theta_last = theta.copy()
-        self._dv_dtheta = dv
-        return llf, grad
 
-    def _gradient(self, theta, res, xi, w1, hv_cho, v, sa, sb):
-        st = self.st
-        n_nodes = self.nodes
-        k_beta = self.X.shape[1]
-        a, b = st.a, st.b
         amat = linalg.cho_solve(hv_cho, np.eye(st.n_b))
-        a_diag = np.diag(amat)
-        adiag_rows = a_diag[b]
-        post = res.post
-        xi_t = xi.T  # (K, n_a)
-
-        # Per node and dyad: e_ak = Σ_i ℓ''_ik A_bb; q_ak = d_ak' A d_ak; and y_ik = (A d_ak)_b.
-        y = np.empty_like(res.d1)
-        qa = np.empty((n_nodes, st.n_a))
-
-        def chunk_block(lo: int, hi: int) -> None:
-            for a_lo, a_hi in self.a_chunks[lo:hi]:
-                dd, rowidx, r_lo, r_hi = self._dense_dev(res, w1, a_lo, a_hi, weighted=False)
-                ymat = dd @ amat
-                yk = ymat[rowidx, b[None, r_lo:r_hi]]
-                y[:, r_lo:r_hi] = yk
-                dev = res.d1[:, r_lo:r_hi] - w1[None, r_lo:r_hi]
-                qa[:, a_lo:a_hi] = np.add.reduceat(dev * yk, st.a_starts[a_lo:a_hi] - r_lo,
-                                                   axis=1)
-
-        run_blocks(chunk_block, len(self.a_chunks))
-        ea = np.add.reduceat(res.d2 * adiag_rows[None, :], st.a_starts, axis=1)  # (K, n_a)
-        e_dev = ea - (post * ea).sum(axis=0)[None, :]
-        q_dev = qa - (post * qa).sum(axis=0)[None, :]
-        pr = post[:, a]  # (K, N)
-        # τ_ik: contraction of the third derivative of log L_a with A, per row and node.
-        tau = res.d3 * adiag_rows[None, :]
-        tau += (e_dev[:, a] + q_dev[:, a]) * res.d1
-        tau += 2.0 * res.d2 * y
-        t_rows = (pr * tau).sum(axis=0)
-        t_v = np.bincount(b, weights=t_rows, minlength=st.n_b)
+        adiag = np.diag(amat).copy()
+        chunk_parts = list(zip(self.chunks, [p["keep"] for p in parts], strict=True))
+        bparts = run_blocks(
+            lambda lo, hi: [self._chunk_b(ch, kp, amat, adiag) for ch, kp in chunk_parts[lo:hi]],
+            len(chunk_parts),
+        )
+        bparts = [p for block in bparts for p in block]
+        t_v = self._gather(bparts, "tv")
+        t_phi = self._gather(bparts, "tphi")
+        gvp = self._gather(parts, "gvp")  # (n_b, k_beta + 1)
+        g_phi = self._gather(parts, "g_phi")
         r = amat @ t_v
-        r_rows = r[b]
-        s_ak = np.add.reduceat(res.d1 * r_rows[None, :], st.a_starts, axis=1)
-        s_dev = s_ak - (post * s_ak).sum(axis=0)[None, :]
-        rho = res.d2 * r_rows[None, :] + s_dev[:, a] * res.d1
-        total = res.d1 + 0.5 * tau + 0.5 * rho  # (K, N)
-        ptot = pr * total
-        g_beta = self.X.T @ ptot.sum(axis=0)
-        g_sa = float((np.add.reduceat(ptot, st.a_starts, axis=1) * xi_t).sum()) * sa
+        d_phi = g_phi + 0.5 * t_phi + 0.5 * (gvp.T @ r)
+        d_phi[k_beta] *= sa  # to log σ_a
         trace = float(np.trace(amat))
         g_sb = (v @ v) / sb**2 - st.n_b + trace / sb**2 + (r @ v) / sb**2
-        grad = np.concatenate([g_beta, [g_sa, g_sb]])
-        # dv̂/dθ = A ∂g/∂θ: β columns A G_vβ, σ_a column A G_vσ, σ_b column A 2v/σ_b².
-        # G_vψ = Σ_rows π ℓ'' J + Cov(s_b, D_ψ); D_β = Σ_i ℓ' x_i, D_σ = ξ Σ_i ℓ'.
-        w2 = (pr * res.d2).sum(axis=0)
-        gvb = np.empty((st.n_b, k_beta + 2))
-        for j in range(k_beta):
-            # Cov_π(Σ_{i in b} ℓ'_i, Σ_{i in a} ℓ'_i x_ij) per dyad, summed to years.
-            dj = np.add.reduceat(res.d1 * self.XT[j][None, :], st.a_starts, axis=1)
-            dj_dev = dj - (post * dj).sum(axis=0)[None, :]
-            cov_rows = (pr * (res.d1 - w1[None, :]) * dj_dev[:, a]).sum(axis=0)
-            gvb[:, j] = np.bincount(b, weights=w2 * self.X[:, j] + cov_rows, minlength=st.n_b)
-        s1 = np.add.reduceat(res.d1, st.a_starts, axis=1)
-        ds = s1 * xi_t
-        ds_dev = ds - (post * ds).sum(axis=0)[None, :]
-        e_sig = (pr * (res.d2 * xi_t[:, a] + (res.d1 - w1[None, :]) * ds_dev[:, a])).sum(axis=0)
-        gvb[:, k_beta] = np.bincount(b, weights=e_sig, minlength=st.n_b) * sa
-        gvb[:, k_beta + 1] = 2.0 * v / sb**2
-        dv = amat @ gvb
+        grad = np.r_[d_phi, g_sb]
+        # dv̂/dθ = A ∂g/∂θ, for the first-order prediction of v at the next θ.
+        dmat = np.empty((st.n_b, k_beta + 2))
+        dmat[:, :k_beta] = gvp[:, :k_beta]
+        dmat[:, k_beta] = gvp[:, k_beta] * sa
+        dmat[:, k_beta + 1] = 2.0 * v / sb**2
+        self._dv_dtheta = amat @ dmat
+        self._theta_last = theta.copy()
         self._amat = amat
-        return grad, dv
+        return float(llf), grad
 
     def conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Large-factor modes σ_a m_a (given v̂), v̂, and their conditional SDs."""
         k_beta = self.X.shape[1]
         sa = float(np.exp(self._theta_last[k_beta]))
-        return sa * self.m, self.v.copy(), sa * self.scale, np.sqrt(np.diag(self._amat))
-
-
-def rows_block_split(fn, row_first: np.ndarray, a_chunks: list[tuple[int, int]]):
-    """Adapt a row-range function to run over dyad chunks ``lo..hi`` (indices in a_chunks)."""
-
-    def run(lo: int, hi: int):
-        r_lo = row_first[a_chunks[lo][0]]
-        r_hi = row_first[a_chunks[hi - 1][1]]
-        return fn(int(r_lo), int(r_hi))
-
-    return run
+        sd_b = np.sqrt(np.diag(self._amat)) if self._amat is not None else np.full(self.st.n_b, np.nan)
+        return sa * self.m, self.v.copy(), sa * self.scale, sd_b

@@ -223,9 +223,7 @@ def _selected_name(selected: object, sel_result: object) -> str | None:
     return str(dep)
 
 
-def _selection_mask(
-    data: pd.DataFrame, selected: object, sel_col: str | None
-) -> np.ndarray:
+def _selection_mask(data: pd.DataFrame, selected: object, sel_col: str | None) -> np.ndarray:
     if sel_col is not None:
         if sel_col not in data.columns:
             raise EstimationError(
@@ -462,16 +460,17 @@ def _store_bootstrap(
     flagged = [msg for p, msg in outputs if p is not None and msg]
     if len(ok) < 2:
         raise EstimationError(
-            f"bootstrap: only {len(ok)} of {len(outputs)} replicates succeeded "
-            f"({failures[:3]})"
+            f"bootstrap: only {len(ok)} of {len(outputs)} replicates succeeded ({failures[:3]})"
         )
     draws = pd.DataFrame(
-        np.vstack([p for _, p in ok]), index=pd.Index([b for b, _ in ok], name="replicate"),
+        np.vstack([p for _, p in ok]),
+        index=pd.Index([b for b, _ in ok], name="replicate"),
         columns=names,
     )
     res.cov_analytic = res.cov
-    res.cov = pd.DataFrame(np.cov(draws.to_numpy(), rowvar=False, ddof=1), index=names,
-                           columns=names)
+    res.cov = pd.DataFrame(
+        np.cov(draws.to_numpy(), rowvar=False, ddof=1), index=names, columns=names
+    )
     res.cov_type = (
         f"bootstrap ({len(ok)} replicates, resampling "
         f"{'groups of ' + cluster_col if cluster_col else 'rows'})"

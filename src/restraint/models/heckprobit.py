@@ -90,34 +90,62 @@ def _bvn_lower(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
     return out
 
 
+def _owen_piece(x: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Owen's ½Φ(x) − T(x, a) for x < 0; for x > 0 the same less its constant ½."""
+    out = np.empty_like(x)
+    neg = x < 0
+    out[neg] = _half_cdf_minus_t(x[neg], a[neg])
+    # x > 0: ½Φ(x) − T(x, a) = ½ − [½Φ(−x) − T(−x, −a)]; the ½ is added by the caller.
+    out[~neg] = -_half_cdf_minus_t(-x[~neg], -a[~neg])
+    return out
+
+
 def bivariate_normal_cdf(
     h: np.ndarray | float, k: np.ndarray | float, rho: np.ndarray | float
 ) -> np.ndarray:
     """Φ₂(h, k; ρ) = P(X ≤ h, Y ≤ k) for standard normals with correlation ρ, |ρ| < 1.
 
-    Vectorised over broadcastable arrays. Each element is mapped to the lower orthant
-    (h, k ≤ 0) by the reflection identities, so that Owen's formula never subtracts ½
-    from ½ and small probabilities keep their relative accuracy.
+    Vectorised over broadcastable arrays. Owen's (1956) formula
+    Φ₂ = ½Φ(h) + ½Φ(k) − T(h, a_h) − T(k, a_k) − ½·[hk < 0] is evaluated with each
+    ``½Φ(x) − T(x, a)`` written so that no two terms of similar size are subtracted (the
+    constant ½'s cancel exactly and are dropped), which keeps small probabilities accurate
+    relative to their size. Absolute accuracy is about 1e-16.
     """
     h, k, r = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(h, k, rho))
     shape = h.shape
-    h, k, r = h.ravel(), k.ravel(), r.ravel()
+    h, k, r = h.ravel().copy(), k.ravel().copy(), r.ravel()
     if np.any(np.abs(r) >= 1) or np.any(np.isnan(r)):
         raise EstimationError("bivariate normal CDF needs |rho| < 1")
-    out = np.empty_like(h)
-    lo_h, lo_k = h <= 0, k <= 0
-    m = lo_h & lo_k
-    out[m] = _bvn_lower(h[m], k[m], r[m])
-    m = ~lo_h & lo_k  # Φ₂(h,k;ρ) = Φ(k) − Φ₂(−h, k; −ρ)
-    out[m] = special.ndtr(k[m]) - _bvn_lower(-h[m], k[m], -r[m])
-    m = lo_h & ~lo_k  # Φ₂(h,k;ρ) = Φ(h) − Φ₂(h, −k; −ρ)
-    out[m] = special.ndtr(h[m]) - _bvn_lower(h[m], -k[m], -r[m])
-    m = ~lo_h & ~lo_k  # 1 − Φ(−h) − Φ(−k) + Φ₂(−h, −k; ρ)
-    out[m] = (
-        1.0 - special.ndtr(-h[m]) - special.ndtr(-k[m]) + _bvn_lower(-h[m], -k[m], r[m])
+    out = np.full_like(h, np.nan)
+    finite = np.isfinite(h) & np.isfinite(k)
+    general = finite & (h != 0) & (k != 0)
+    hg, kg, rg = h[general], k[general], r[general]
+    sg = np.sqrt((1.0 - rg) * (1.0 + rg))
+    const = 0.5 * (hg > 0) + 0.5 * (kg > 0) - 0.5 * (hg * kg < 0)
+    out[general] = (
+        const
+        + _owen_piece(hg, (kg - rg * hg) / (hg * sg))
+        + _owen_piece(kg, (hg - rg * kg) / (kg * sg))
     )
-    nan = np.isnan(h) | np.isnan(k)
-    out[nan] = np.nan
+    # An argument at 0: reflect into the lower orthant, where _bvn_lower handles zeros.
+    zero = finite & ~general
+    hz, kz, rz = h[zero], k[zero], r[zero]
+    lo_h, lo_k = hz <= 0, kz <= 0
+    res = np.empty_like(hz)
+    m = lo_h & lo_k
+    res[m] = _bvn_lower(hz[m], kz[m], rz[m])
+    m = ~lo_h & lo_k
+    res[m] = special.ndtr(kz[m]) - _bvn_lower(-hz[m], kz[m], -rz[m])
+    m = lo_h & ~lo_k
+    res[m] = special.ndtr(hz[m]) - _bvn_lower(hz[m], -kz[m], -rz[m])
+    out[zero] = res
+    # Infinite limits: one margin, or nothing.
+    inf = ~finite & ~np.isnan(h) & ~np.isnan(k)
+    out[inf] = np.where(
+        (h[inf] == -np.inf) | (k[inf] == -np.inf),
+        0.0,
+        np.where(h[inf] == np.inf, special.ndtr(k[inf]), special.ndtr(h[inf])),
+    )
     return np.clip(out, 0.0, 1.0).reshape(shape)
 
 
@@ -324,15 +352,18 @@ class HeckprobitResults(ModelResults):
     @property
     def outcome_params(self) -> pd.Series:
         """Outcome-equation coefficients with plain term names."""
-        return pd.Series(self.params.iloc[: len(self.outcome_names)].to_numpy(),
-                         index=self.outcome_names)
+        return pd.Series(
+            self.params.iloc[: len(self.outcome_names)].to_numpy(), index=self.outcome_names
+        )
 
     @property
     def selection_params(self) -> pd.Series:
         """Selection-equation coefficients with plain term names."""
         k = len(self.outcome_names)
-        return pd.Series(self.params.iloc[k : k + len(self.selection_names)].to_numpy(),
-                         index=self.selection_names)
+        return pd.Series(
+            self.params.iloc[k : k + len(self.selection_names)].to_numpy(),
+            index=self.selection_names,
+        )
 
     @property
     def athrho(self) -> float:
@@ -377,8 +408,7 @@ class HeckprobitResults(ModelResults):
             model="heckprobit outcome equation",
             dependent=self.outcome_dependent,
             cov_type=self.cov_type,
-            cov_ml=pd.DataFrame(self.cov_ml.to_numpy()[block, block], index=names,
-                                columns=names),
+            cov_ml=pd.DataFrame(self.cov_ml.to_numpy()[block, block], index=names, columns=names),
             formula=self.outcome_formula,
             design_info=self.outcome_design_info,
             frame=self.outcome_frame,
@@ -423,12 +453,11 @@ def heckprobit(
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        sel0 = probit_from_arrays(p.s, p.Z, info["z_names"], cov="ML",
-                                  dependent=info["s_dep"])
-        out0 = probit_from_arrays(p.y, p.X, info["x_names"], cov="ML",
-                                  dependent=info["y_dep"])
-    notes.extend(f"start values: {w.message}" for w in caught
-                 if issubclass(w.category, EstimationWarning))
+        sel0 = probit_from_arrays(p.s, p.Z, info["z_names"], cov="ML", dependent=info["s_dep"])
+        out0 = probit_from_arrays(p.y, p.X, info["x_names"], cov="ML", dependent=info["y_dep"])
+    notes.extend(
+        f"start values: {w.message}" for w in caught if issubclass(w.category, EstimationWarning)
+    )
     llf_indep = sel0.llf + out0.llf
     if start is None:
         theta0 = np.concatenate([out0.params.to_numpy(), sel0.params.to_numpy(), [0.0]])

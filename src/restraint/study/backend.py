@@ -18,7 +18,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import special
 
 from restraint.errors import EstimationError
 from restraint.models.results import ModelResults
@@ -192,12 +191,6 @@ def fixed_xb(result: ModelResults, formula: str, data: pd.DataFrame) -> np.ndarr
     return out
 
 
-def inverse_mills(xb: np.ndarray) -> np.ndarray:
-    """φ(x)/Φ(x), in logs so it stays finite far in the lower tail."""
-    x = np.asarray(xb, dtype=float)
-    return np.exp(-0.5 * x * x - 0.5 * np.log(2 * np.pi) - special.log_ndtr(x))
-
-
 def sigma_of(result: ModelResults) -> dict[str, tuple[float, float | None]]:
     """Random-effect standard deviations with their SEs, keyed by grouping column.
 
@@ -230,13 +223,3 @@ def sigma_of(result: ModelResults) -> dict[str, tuple[float, float | None]]:
             s = float(se[name])
         out[str(name)] = (float(value), s)
     return out
-
-
-def ml_cov(result: ModelResults) -> pd.DataFrame | None:
-    """The ML covariance a result carries besides its reported one, if any."""
-    if result.cov_type.upper().startswith("ML"):
-        return result.cov
-    cov = getattr(result, "cov_ml", None)
-    if cov is None:
-        cov = result.extra.get("cov_ml")
-    return cov

@@ -34,10 +34,10 @@ class Panel:
 
 def render(panels: Sequence[Panel], level_labels: Sequence[str]) -> tuple[bytes, bytes]:
     """Draw the figure; return (PNG bytes, PDF bytes)."""
+    # The object-oriented API without pyplot: no GUI backend, and pyplot's import (seconds
+    # on a busy machine) is not paid.
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
 
     with matplotlib.rc_context(
         {
@@ -48,9 +48,8 @@ def render(panels: Sequence[Panel], level_labels: Sequence[str]) -> tuple[bytes,
             "axes.spines.right": False,
         }
     ):
-        fig, axes = plt.subplots(
-            1, len(panels), figsize=(4.2 * len(panels), 3.8), sharey=True, squeeze=False
-        )
+        fig = Figure(figsize=(4.2 * len(panels), 3.8))
+        axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)
         for ax, panel in zip(axes[0], panels, strict=True):
             n_series = len(panel.series)
             for k, s in enumerate(panel.series):
@@ -85,5 +84,4 @@ def render(panels: Sequence[Panel], level_labels: Sequence[str]) -> tuple[bytes,
         fig.savefig(
             pdf, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None}
         )
-        plt.close(fig)
     return png.getvalue(), pdf.getvalue()

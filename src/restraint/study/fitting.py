@@ -18,8 +18,9 @@ import pandas as pd
 from scipy import stats
 
 from restraint.errors import EstimationError
+from restraint.models import inverse_mills_ratio
 from restraint.models.results import ModelResults
-from restraint.study.backend import Backend, fixed_xb, inverse_mills, ml_cov, sigma_of
+from restraint.study.backend import Backend, fixed_xb, sigma_of
 from restraint.study.predict import Prediction, predict_levels
 from restraint.study.spec import ModelSpec, Period, SelectionVariant, SpecError, StudySpec
 
@@ -134,7 +135,7 @@ def fit_study(
         # IMR from the fixed part only, for every row of the period (no predicted effects).
         xb = fixed_xb(fit.result, sel.formula, frame)
         out = frame.copy()
-        out["imr"] = inverse_mills(xb)
+        out["imr"] = inverse_mills_ratio(xb)
         imr_frames[key] = out
         return out
 
@@ -268,18 +269,7 @@ def _fit_outcome(
 ) -> Fit:
     t0 = time.perf_counter()
     result = backend.probit(m.formula, sample, m.cov)
-    prediction = None
-    if m.predict is not None:
-        cov_kind = m.predict.cov
-        if cov_kind == "ML":
-            cov = ml_cov(result)
-            if cov is None:
-                cov = backend.probit(m.formula, sample, "ML").cov
-        elif result.cov_type.upper().startswith(cov_kind):
-            cov = result.cov
-        else:
-            cov = backend.probit(m.formula, sample, cov_kind).cov
-        prediction = predict_levels(result, m, sample, cov, cov_kind)
+    prediction = predict_levels(result, m) if m.predict is not None else None
     return Fit(
         key=m.id,
         model_id=m.id,

@@ -440,9 +440,12 @@ def _coef_table(
         notes.append("IMR: inverse Mills ratio from the selection stage's fixed part (Table 4).")
     if changes and any(spec.models[m].selection for m in models) and len(fits.variants) > 1:
         notes.append(
-            "Columns marked [name]: the same model with that selection-stage variant "
-            f"({'; '.join(_variant_text(spec, f) for f in _first_selection(fits))}); "
-            "see the report for what changes."
+            "; ".join(
+                f"Columns marked [{f.variant}]: the same models with the {f.variant} "
+                f"selection stage ({_variant_text(spec, f)})"
+                for f in _first_selection(fits)
+            )
+            + "; the report says what changes."
         )
     return coefficient_table(spec, tid, title, cols, ci_terms, notes)
 
@@ -685,9 +688,21 @@ def render_report(rep: Replication) -> str:
         packages=rep.provenance["packages"],
         total_time=f"{rep.timings.get('total', 0.0):.1f} s",
         timings=rep.timings,
+        inputs=_data_inputs(rep.provenance["data"]),
         data_provenance=json.dumps(jsonable(rep.provenance["data"]), indent=2, ensure_ascii=False),
         table_css=TABLE_CSS,
     )
+
+
+def _data_inputs(prov: dict[str, Any]) -> list[dict[str, Any]]:
+    """Input files (data set, version, path, SHA-256, verified) from the build provenance."""
+    rows: dict[str, dict[str, Any]] = {}
+    for built in prov.values():
+        inputs = (built.get("provenance") or {}).get("inputs") if isinstance(built, dict) else None
+        for name, info in (inputs or {}).items():
+            if isinstance(info, dict):
+                rows.setdefault(name, {"name": name, **info})
+    return [rows[k] for k in sorted(rows)]
 
 
 # ---------------------------------------------------------------------------------------

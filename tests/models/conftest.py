@@ -1,0 +1,54 @@
+"""Fixtures of the estimator tests: R's reference results and the fixture data sets.
+
+The reference folder is ``RESTRAINT_REFERENCE_DIR`` if set, else ``../shared/reference``
+beside the repository. Tests using these fixtures skip when it is missing, except under
+``CI=true``, where missing reference data is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+
+def reference_dir() -> Path:
+    """Where ``reference_r.json`` and the fixture CSV files are."""
+    env = os.environ.get("RESTRAINT_REFERENCE_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(__file__).resolve().parents[3] / "shared" / "reference"
+
+
+def _require(name: str) -> Path:
+    path = reference_dir() / name
+    if not path.is_file():
+        msg = (
+            f"reference file {path} not found; set RESTRAINT_REFERENCE_DIR to the folder "
+            "holding reference_r.json, fixture_actor.csv and fixture_dyadyear.csv"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference() -> dict:
+    """reference_r.json as a dict (one block per model)."""
+    return json.loads(_require("reference_r.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def fixture_actor() -> pd.DataFrame:
+    """The actor-level fixture (779 crisis actors)."""
+    return pd.read_csv(_require("fixture_actor.csv"))
+
+
+@pytest.fixture(scope="session")
+def fixture_dyadyear() -> pd.DataFrame:
+    """The directed dyad-year fixture (167,690 rows)."""
+    return pd.read_csv(_require("fixture_dyadyear.csv"))
