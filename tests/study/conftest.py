@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from restraint.models.results import ModelResults
 from restraint.study.backend import StudyData
@@ -113,6 +114,15 @@ class FixtureBackend:
         else:
             return self.probit(formula, data, "ML")
         res.nobs = len(data)
+        # Like the package's random-effects results: an LR test of the σs against the
+        # pooled probit, p from the χ̄² mixture with binomial(k, 1/2) weights.
+        pooled = self.probit(formula, data, "ML")
+        k = len(res.extra["sigma"])
+        res.llf_pooled = pooled.llf
+        res.lr_stat = max(0.0, 2 * (res.llf - pooled.llf))
+        res.lr_pvalue = sum(
+            stats.binom.pmf(j, k, 0.5) * stats.chi2.sf(res.lr_stat, j) for j in range(1, k + 1)
+        )
         return res
 
     def describe(self, actor: pd.DataFrame, dyad: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -579,7 +579,7 @@ class _AGQ:
         # Chunks of large-factor groups: enough for the threads, and each chunk's dense
         # (group, node) × small-factor block bounded in size.
         cells = st.n_a * max(nodes, 15) * st.n_b
-        n_chunks = max(2 * n_threads(), int(np.ceil(cells / 1_000_000)))
+        n_chunks = max(2 * n_threads(), int(np.ceil(cells / 1000000)))
         n_chunks = min(n_chunks, st.n_a)
         bounds = np.linspace(0, st.n_a, n_chunks + 1).round().astype(int)
         row_first = np.r_[st.a_starts, len(self.q)]

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from restraint.errors import EstimationError
 from restraint.models import inverse_mills_ratio
@@ -217,16 +216,13 @@ def _fit_selection(
     test = None
     lr, p = getattr(result, "lr_stat", None), getattr(result, "lr_pvalue", None)
     if sigma and lr is not None and np.isfinite(lr) and p is not None and np.isfinite(p):
+        # The estimator's own LR test of σ = 0 against the pooled probit (χ̄² p-value).
         test = {
             "lr": float(lr),
             "df": len(sigma),
             "p": float(p),
             "llf_pooled": float(getattr(result, "llf_pooled", np.nan)),
         }
-    elif sigma:
-        # The estimator did not test σ = 0 itself: compare with the pooled probit.
-        pooled = backend.probit(sel.formula, sample, "ML")
-        test = _sigma_lr_test(result.llf, pooled.llf, len(sigma))
     return Fit(
         key=key,
         model_id="sel",
@@ -244,20 +240,6 @@ def _fit_selection(
         options={"groups": list(variant.groups), **variant.options},
         seconds=time.perf_counter() - t0,
     )
-
-
-def _sigma_lr_test(llf: float, llf_pooled: float, k: int) -> dict[str, float]:
-    """LR test of all random-effect variances = 0 against the pooled probit.
-
-    The null lies on the boundary, so the statistic follows a mixture of χ² with 0..k
-    degrees of freedom and binomial(k, ½) weights (Self and Liang 1987).
-    """
-    lr = max(0.0, 2.0 * (llf - llf_pooled))
-    weights = [stats.binom.pmf(j, k, 0.5) for j in range(k + 1)]
-    p = sum(w * stats.chi2.sf(lr, j) for j, w in enumerate(weights) if j > 0)
-    if lr == 0:
-        p = 1.0
-    return {"lr": float(lr), "df": int(k), "p": float(p), "llf_pooled": float(llf_pooled)}
 
 
 def _fit_outcome(
