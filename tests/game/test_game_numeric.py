@@ -210,3 +210,16 @@ def test_endogenous_o_that_should_not_arm_is_flagged() -> None:
     assert eq.params["m_O"] == pytest.approx(1e-3 * min(1 / 0.2, 1 / 1.0))
     assert -1e-2 < eq.payoff_O <= 0.0
     assert not solve_numeric(0.2, k_O=0.3).model["m_O_at_lower_bound"]
+
+
+def test_share_offer_with_a_total_beyond_d_a() -> None:
+    # T = 3 > D_A = 1.5: small shares oblige A to arm past D_A (infeasible for the status
+    # quo), so S's search starts from an infeasible end. Restraint needs q - k(1-sigma)T =
+    # V_R = 0.4 at k = 0.2, i.e. A's part (1 - sigma)T = 0.5 and s = 2.5.
+    eq = solve_numeric(0.2, offer="share", total=3.0, W=10.0)
+    assert eq.region == "restraint"
+    assert eq.s == pytest.approx(2.5, abs=1e-9)
+    assert eq.m_A == pytest.approx(0.5, abs=1e-9)
+    # With the worked example's budget (k_S s = 0.75 > W = 0.3) S makes no offer.
+    eq = solve_numeric(0.2, offer="share", total=3.0)
+    assert eq.region == "no_offer" and eq.who_revises == "A"

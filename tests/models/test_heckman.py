@@ -31,7 +31,9 @@ class FixedSelection:
         self.beta = np.asarray(coef, dtype=float)
 
     def xb(self, data: pd.DataFrame) -> np.ndarray:
-        X = np.column_stack([np.ones(len(data))] + [data[c].to_numpy(float) for c in SELECTION_TERMS])
+        X = np.column_stack(
+            [np.ones(len(data))] + [data[c].to_numpy(float) for c in SELECTION_TERMS]
+        )
         return X @ self.beta
 
 

@@ -210,6 +210,7 @@ def test_probit_on_170k_rows_converges_quickly() -> None:
 
 
 # ---------------------------------------------------------------------- failure behaviour
+@pytest.mark.filterwarnings("ignore::restraint.errors.EstimationWarning")
 def test_quasi_separation_by_a_dummy_is_named(sim) -> None:
     data = sim.copy()
     data["perfect"] = 0

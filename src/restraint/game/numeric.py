@@ -261,8 +261,8 @@ def _least_root(
 ) -> float:
     """Least x in [0, x_max] with margin(x) >= 0 (NaN if none on the grid).
 
-    A grid locates the first sign change and brentq refines it; the returned point is the
-    right end of brentq's final bracket so that margin(x) >= 0 holds there.
+    A grid locates the first sign change and brentq refines it; the returned point is moved
+    right, if need be, until margin(x) >= 0 holds there (up to the tie tolerance).
     """
     if margin(0.0) >= -_TIE:
         return 0.0
@@ -273,18 +273,22 @@ def _least_root(
         if mx >= -_TIE:
             if mx <= 0.0:
                 return float(x)
-            a = prev
-            while not math.isfinite(m_prev):
+            lo, hi, m_lo = prev, float(x), m_prev
+            while not math.isfinite(m_lo):
                 # An infeasible left end (A's obligation would make it a revisionist):
-                # bisect towards the feasible side until brentq gets finite values.
-                a = 0.5 * (a + float(x))
-                m_prev = margin(a)
-                if m_prev >= -_TIE:
-                    x, mx = a, m_prev
-                    a, m_prev = prev, -math.inf
-                    if float(x) - a <= tol:
-                        return float(x)
-            root = optimize.brentq(margin, a, float(x), xtol=tol, rtol=1e-15)
+                # bisect until brentq gets finite values, or the bracket is tight.
+                if hi - lo <= tol:
+                    return hi
+                mid = 0.5 * (lo + hi)
+                m_mid = margin(mid)
+                if m_mid >= -_TIE:
+                    hi = mid
+                else:
+                    lo, m_lo = mid, m_mid
+            x = hi
+            if margin(hi) <= 0.0:
+                return hi
+            root = optimize.brentq(margin, lo, hi, xtol=tol, rtol=1e-15)
             # Step right until the margin is non-negative (brentq's root may sit a hair left).
             step = tol
             while margin(root) < -_TIE and root < x:

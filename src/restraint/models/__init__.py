@@ -15,3 +15,8 @@ from restraint.models.predict import profile_values as profile_values
 from restraint.models.probit import ProbitResults as ProbitResults
 from restraint.models.probit import probit as probit
 from restraint.models.probit import probit_from_arrays as probit_from_arrays
+
+# Random-effects probits (re_probit.py, crossed.py, quadrature.py).
+from restraint.models.crossed import crossed_re_probit as crossed_re_probit
+from restraint.models.re_probit import REProbitResults as REProbitResults
+from restraint.models.re_probit import re_probit as re_probit

@@ -99,8 +99,9 @@ def prepare(formula: str, data: pd.DataFrame, group_cols: list[str]) -> Prepared
     if rank < des.X.shape[1]:
         # A rank-deficient design makes the information matrix singular whatever the random
         # effects do; name the terms so the user can drop one.
-        _, _, vt = np.linalg.svd(des.X / np.maximum(np.abs(des.X).max(axis=0), 1e-300),
-                                 full_matrices=False)
+        _, _, vt = np.linalg.svd(
+            des.X / np.maximum(np.abs(des.X).max(axis=0), 1e-300), full_matrices=False
+        )
         null = vt[-1]
         involved = [n for n, v in zip(des.names, null, strict=True) if abs(v) > 1e-6]
         raise EstimationError(
@@ -160,7 +161,8 @@ def run_blocks(fn: Callable[[int, int], Any], n_items: int, min_block: int = 1) 
         _POOL_SIZE = threads
     edges = np.linspace(0, n_items, threads + 1).round().astype(int)
     futures = [
-        _POOL.submit(fn, int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        _POOL.submit(fn, int(lo), int(hi))
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True)
         if hi > lo
     ]
     return [f.result() for f in futures]
@@ -449,9 +451,7 @@ def blas_single_thread() -> Any:
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def invert_information(
-    hess: np.ndarray, names: list[str], notes: list[str]
-) -> np.ndarray:
+def invert_information(hess: np.ndarray, names: list[str], notes: list[str]) -> np.ndarray:
     """Covariance = inverse of the negative Hessian; singular information is reported.
 
     A non-positive-definite information matrix yields NaN variances (never numbers that

@@ -44,10 +44,9 @@ from restraint.models._re_common import (
     fd_hessian,
     group_modes,
     maximise,
-    node_pass,
+    n_threads,
     pooled_probit,
     prepare,
-    n_threads,
     run_blocks,
 )
 from restraint.models.quadrature import adaptive_rule, probit_logpdf
@@ -63,6 +62,10 @@ __all__ = ["crossed_re_probit"]
 # Dense blocks of the large × small factor matrix are built this many cells at a time, so
 # memory stays linear in the number of rows whatever the number of levels.
 _CHUNK_CELLS = 2_000_000
+# Nodes used by the quadrature method's first, approximate, stage.
+_STAGE1_NODES = 7
+_STAGE1_GTOL = 1e-2
+_STAGE1_FD = True
 
 
 @dataclass
@@ -134,49 +137,55 @@ class _Laplace:
         self._dv_dtheta: np.ndarray | None = None
 
     # -- pieces of the joint log-density ---------------------------------------------------
-    def _rows(self, c: np.ndarray, u: np.ndarray, v: np.ndarray, order: int):
+    def _rows(self, c: np.ndarray, u: np.ndarray, v: np.ndarray):
+        """t = q η, log Φ(t), the Mills ratio and d²ℓ/dη² per row (threaded by rows)."""
         st = self.st
         t = self.q * (c + u[st.a] + v[st.b])
-        return probit_logpdf(t, order=order)
+        logcdf = np.empty_like(t)
+        mills = np.empty_like(t)
+        d2 = np.empty_like(t)
 
-    def _f(self, c, u, v, sa, sb) -> float:
-        logcdf, _, _, _ = self._rows(c, u, v, order=1)
-        return float(logcdf.sum() - 0.5 * (u @ u) / sa**2 - 0.5 * (v @ v) / sb**2)
+        def block(lo: int, hi: int) -> None:
+            out = probit_logpdf(t[lo:hi], order=2)
+            logcdf[lo:hi], mills[lo:hi], d2[lo:hi] = out[0], out[1], out[2]
+
+        run_blocks(block, len(t), min_block=50_000)
+        return t, logcdf, mills, d2
 
     def _curvature(self, w: np.ndarray, sa: float, sb: float):
-        """Diagonal p_a, pair weights C_ab, and the Schur complement S (n_b × n_b)."""
+        """Diagonal p_a, dense blocks of C (pair weights), and S = Q - C'P⁻¹C (n_b × n_b)."""
         st = self.st
         p = np.add.reduceat(w, st.a_starts) + 1.0 / sa**2
         cvals = np.add.reduceat(w, st.pair_starts)
         qb = np.bincount(st.b, weights=w, minlength=st.n_b) + 1.0 / sb**2
         s = np.diag(qb)
+        blocks = []
         for ch in st.chunks:
             cd = _dense_chunk(st, ch, cvals)
             s -= (cd / p[ch[0] : ch[1], None]).T @ cd
-        return p, cvals, s
+            blocks.append(cd)
+        return p, cvals, blocks, s
 
-    def _c_times(self, cvals: np.ndarray, x_b: np.ndarray) -> np.ndarray:
-        """C @ x for a vector over the small factor."""
+    def _solve(self, p, blocks, s_cho, r_a, r_b):
+        """Solve H z = r by eliminating the diagonal large-factor block (r may be 2-D)."""
         st = self.st
-        return np.bincount(st.pair_a, weights=cvals * x_b[st.pair_b], minlength=st.n_a)
-
-    def _ct_times(self, cvals: np.ndarray, x_a: np.ndarray) -> np.ndarray:
-        """C' @ x for a vector over the large factor."""
-        st = self.st
-        return np.bincount(st.pair_b, weights=cvals * x_a[st.pair_a], minlength=st.n_b)
-
-    def _solve(self, p, cvals, s_cho, r_a, r_b):
-        """Solve H z = r by eliminating the diagonal large-factor block."""
-        z_b = linalg.cho_solve(s_cho, r_b - self._ct_times(cvals, r_a / p))
-        z_a = (r_a - self._c_times(cvals, z_b)) / p
+        pp = p if r_a.ndim == 1 else p[:, None]
+        y = r_a / pp
+        rhs = r_b.copy()
+        for ch, cd in zip(st.chunks, blocks, strict=True):
+            rhs -= cd.T @ y[ch[0] : ch[1]]
+        z_b = linalg.cho_solve(s_cho, rhs)
+        cz = np.concatenate([cd @ z_b for cd in blocks])
+        z_a = (r_a - cz) / pp
         return z_a, z_b
 
-    def modes(self, c: np.ndarray, sa: float, sb: float, tol: float = 1e-8, maxiter: int = 100):
-        """Conditional modes (û, v̂) by damped Newton steps from the previous modes.
+    def modes(self, c: np.ndarray, sa: float, sb: float, tol: float = 1e-10, maxiter: int = 100):
+        """Conditional modes (û, v̂) by damped Newton steps from the predicted modes.
 
         The joint log-density is strictly concave, so full Newton steps are taken unless
-        the function fails to increase (then halved). Convergence is quadratic: a last step
-        below ``tol`` leaves an error of order ``tol²``.
+        the function fails to increase (then halved). Iterations stop when the next step
+        would be below ``tol``; the row quantities and curvature at that point are returned
+        for reuse (the point is within ``tol`` of the mode).
         """
         st = self.st
         u, v = self.u, self.v
@@ -186,9 +195,9 @@ class _Laplace:
         step = 1.0
         ok = False
         it = 0
-        while it < maxiter:
+        while True:
             it += 1
-            logcdf, g1, d2, _ = self._rows(c, u, v, order=2)
+            t, logcdf, mills, d2 = self._rows(c, u, v)
             f_new = float(logcdf.sum() - 0.5 * (u @ u) / sa**2 - 0.5 * (v @ v) / sb**2)
             if f_new < f_old - 1e-9 * abs(f_old) and step > 1e-6:
                 # Overshot: go back half way along the last Newton direction.
@@ -197,22 +206,22 @@ class _Laplace:
                 v = v - step * dv
                 continue
             f_old = f_new
-            g1 = self.q * g1
+            g1 = self.q * mills
             g_a = np.add.reduceat(g1, st.a_starts) - u / sa**2
             g_b = np.bincount(st.b, weights=g1, minlength=st.n_b) - v / sb**2
-            p, cvals, s = self._curvature(-d2, sa, sb)
-            s_cho = linalg.cho_factor(s, lower=True)
-            du, dv = self._solve(p, cvals, s_cho, g_a, g_b)
+            curv = self._curvature(-d2, sa, sb)
+            s_cho = linalg.cho_factor(curv[3], lower=True)
+            du, dv = self._solve(curv[0], curv[2], s_cho, g_a, g_b)
             step = 1.0
+            if max(np.max(np.abs(du)), np.max(np.abs(dv))) < tol or it >= maxiter:
+                ok = it < maxiter
+                break
             u = u + du
             v = v + dv
-            if max(np.max(np.abs(du)), np.max(np.abs(dv))) < tol:
-                ok = True
-                break
         self.u, self.v = u, v
         self.newton_ok = ok
         self.newton_iters = it
-        return u, v
+        return u, v, (t, logcdf, mills, d2, curv, s_cho)
 
     def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """Laplace log-likelihood and its analytic gradient at θ."""
@@ -226,13 +235,12 @@ class _Laplace:
             if np.max(np.abs(dth)) < 1.0:
                 self.u = self.u + self._du_dtheta @ dth
                 self.v = self.v + self._dv_dtheta @ dth
-        u, v = self.modes(c, sa, sb)
-        logcdf, g1, d2, d3 = self._rows(c, u, v, order=3)
-        g1 = self.q * g1
-        d3 = self.q * d3
+        u, v, (t, logcdf, mills, d2, curv, s_cho) = self.modes(c, sa, sb)
+        p, cvals, blocks, _ = curv
+        g1 = self.q * mills
+        tm = t + mills
+        d3 = self.q * mills * (tm * (tm + mills) - 1.0)
         w = -d2
-        p, cvals, s = self._curvature(w, sa, sb)
-        s_cho = linalg.cho_factor(s, lower=True)
         logdet = float(np.log(p).sum() + 2.0 * np.log(np.diag(s_cho[0])).sum())
         llf = float(
             logcdf.sum()
@@ -246,9 +254,8 @@ class _Laplace:
         s_inv = linalg.cho_solve(s_cho, np.eye(st.n_b))
         h_aa = 1.0 / p
         h_ab_pair = np.empty(len(cvals))
-        for ch in st.chunks:
+        for ch, cd in zip(st.chunks, blocks, strict=True):
             a_lo, a_hi, p_lo, p_hi = ch
-            cd = _dense_chunk(st, ch, cvals)
             md = cd @ s_inv
             h_aa[a_lo:a_hi] += (md * cd).sum(axis=1) / p[a_lo:a_hi] ** 2
             h_ab_pair[p_lo:p_hi] = (
@@ -256,13 +263,23 @@ class _Laplace:
             )
         h = h_aa[st.a] + 2.0 * h_ab_pair[st.pair_of_row] + np.diag(s_inv)[st.b]
         kvec = -d3 * h  # ∂ log det H / ∂η_i
-        r_a, r_b = self._solve(
-            p,
-            cvals,
-            s_cho,
-            np.add.reduceat(kvec, st.a_starts),
-            np.bincount(st.b, weights=kvec, minlength=st.n_b),
-        )
+        # One block solve for r = H⁻¹ Z'k and for the mode sensitivities dz/dθ = H⁻¹ ∂g/∂θ
+        # (g = ∂f/∂z): β columns -H⁻¹ Z'WX, log σ columns H⁻¹ (2u/σ², 0), H⁻¹ (0, 2v/σ²).
+        k = len(theta)
+        wx = w[:, None] * self.X
+        rhs_a = np.empty((st.n_a, k + 1))
+        rhs_b = np.empty((st.n_b, k + 1))
+        rhs_a[:, 0] = np.add.reduceat(kvec, st.a_starts)
+        rhs_b[:, 0] = np.bincount(st.b, weights=kvec, minlength=st.n_b)
+        rhs_a[:, 1 : k_beta + 1] = -np.add.reduceat(wx, st.a_starts, axis=0)
+        for j in range(k_beta):
+            rhs_b[:, 1 + j] = -np.bincount(st.b, weights=wx[:, j], minlength=st.n_b)
+        rhs_a[:, k_beta + 1] = 2.0 * u / sa**2
+        rhs_b[:, k_beta + 1] = 0.0
+        rhs_a[:, k_beta + 2] = 0.0
+        rhs_b[:, k_beta + 2] = 2.0 * v / sb**2
+        z_a, z_b = self._solve(p, blocks, s_cho, rhs_a, rhs_b)
+        r_a, r_b = z_a[:, 0], z_b[:, 0]
         zr = r_a[st.a] + r_b[st.b]
         g_beta = self.X.T @ (g1 - 0.5 * kvec + 0.5 * w * zr)
         tr_a = float(h_aa.sum())
@@ -270,26 +287,8 @@ class _Laplace:
         g_sa = (u @ u) / sa**2 - st.n_a + tr_a / sa**2 - (r_a @ u) / sa**2
         g_sb = (v @ v) / sb**2 - st.n_b + tr_b / sb**2 - (r_b @ v) / sb**2
         self._last_cond_sd = (np.sqrt(h_aa), np.sqrt(np.diag(s_inv)))
-        # dz/dθ = H⁻¹ ∂g/∂θ, g = ∂f/∂z: the β columns are -H⁻¹ Z'WX, the log σ columns
-        # H⁻¹ (2u/σ², 0) and H⁻¹ (0, 2v/σ²).
-        k = len(theta)
-        du = np.empty((st.n_a, k))
-        dv = np.empty((st.n_b, k))
-        for j in range(k_beta):
-            wx = w * self.X[:, j]
-            du[:, j], dv[:, j] = self._solve(
-                p, cvals, s_cho,
-                -np.add.reduceat(wx, st.a_starts),
-                -np.bincount(st.b, weights=wx, minlength=st.n_b),
-            )
-        du[:, k_beta], dv[:, k_beta] = self._solve(
-            p, cvals, s_cho, 2.0 * u / sa**2, np.zeros(st.n_b)
-        )
-        du[:, k_beta + 1], dv[:, k_beta + 1] = self._solve(
-            p, cvals, s_cho, np.zeros(st.n_a), 2.0 * v / sb**2
-        )
         self._theta_last = theta.copy()
-        self._du_dtheta, self._dv_dtheta = du, dv
+        self._du_dtheta, self._dv_dtheta = z_a[:, 1:], z_b[:, 1:]
         return llf, np.concatenate([g_beta, [g_sa, g_sb]])
 
     def conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -322,61 +321,96 @@ def _start_inverse_hessian(fun, model, theta0, f0, g0, k_beta) -> np.ndarray:
         return hinv
 
 
-def _optimise(fun, model, theta0: np.ndarray, k_beta: int, gtol: float, maxiter: int,
-              nodes: int | None = None):
+def _optimise(
+    fun, model, theta0: np.ndarray, k_beta: int, gtol: float, maxiter: int, nodes: int | None = None
+):
     """Maximise, then take the Hessian for the standard errors.
 
-    Laplace (``nodes`` None): BFGS from a scaled start. Quadrature: the nodes are adapted
-    at the start and held fixed while BFGS runs (so value and gradient agree exactly); a
-    first stage with at most 7 nodes gets close cheaply; then, with ``nodes`` nodes, the
-    nodes are re-adapted at the current estimates and BFGS resumed until re-adapting no
-    longer moves the log-likelihood (by 1e-6). The Hessian comes from forward differences
-    of the analytic gradient, with the nodes fixed.
+    Laplace (``nodes`` None): BFGS from a scaled start to ``gtol``.
+
+    Quadrature: the nodes are adapted at the start and held fixed while BFGS runs (so value
+    and gradient agree exactly), with at most 7 nodes, to a loose tolerance; then, with
+    ``nodes`` nodes, Newton steps using the Hessian from that first stage, re-adapting the
+    nodes at each step, until the gradient is below ``gtol``.
+
+    The Hessian comes from forward differences of the analytic gradient (nodes fixed).
     """
     theta = theta0.copy()
     nit = 0
-    rounds = 0
     if nodes is not None:
         model.adapt(theta)
-        model.set_nodes(min(nodes, 7))
+        model.set_nodes(min(nodes, _STAGE1_NODES))
     f0, g0 = fun(theta)
+    snapshot = dict(model.__dict__)
     hinv = _start_inverse_hessian(fun, model, theta, f0, g0, k_beta)
-    known = fun(theta)
-    if nodes is not None and nodes > 7:
-        res = maximise(fun, theta, gtol=1e-2, maxiter=maxiter, hess_inv0=hinv, known=known)
-        nit += res.nit
-        theta = res.x
-        if res.hess_inv is not None:
-            hinv = 0.5 * (res.hess_inv + res.hess_inv.T)
-        model.adapt(theta)
+    model.__dict__.update(snapshot)
+    res = maximise(
+        fun,
+        theta,
+        gtol=gtol if nodes is None else max(gtol, _STAGE1_GTOL),
+        maxiter=maxiter,
+        hess_inv0=hinv,
+        known=(f0, g0),
+    )
+    nit += res.nit
+    theta = res.x.copy()
+    theta[k_beta:] = np.clip(theta[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+    llf, grad = fun(theta) if not np.array_equal(theta, res.x) else res.last
+    if nodes is not None:
+        if _STAGE1_FD or res.hess_inv is None:
+            snapshot = dict(model.__dict__)
+            hess1 = fd_hessian(lambda th: fun(th)[1], theta, 1e-5, g0=grad)
+            model.__dict__.update(snapshot)
+        else:
+            hess1 = -np.linalg.inv(0.5 * (res.hess_inv + res.hess_inv.T))
         model.set_nodes(nodes)
-        known = fun(theta)
-    while True:
-        rounds += 1
-        res = maximise(fun, theta, gtol=gtol, maxiter=maxiter, hess_inv0=hinv, known=known)
-        nit += res.nit
-        theta = res.x.copy()
-        theta[k_beta:] = np.clip(theta[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-        known = fun(theta) if not np.array_equal(theta, res.x) else res.last
-        if nodes is None or rounds >= 5:
-            break
-        model.adapt(theta)
-        known = fun(theta)
-        # Re-centred nodes change the objective only by the quadrature error; stop once
-        # that no longer moves the fit.
-        if abs(known[0] - res.fun) < 1e-6:
-            break
-        if res.hess_inv is not None:
-            hinv = 0.5 * (res.hess_inv + res.hess_inv.T)
+        theta, llf, grad, ok, it, msg = _newton_readapt(fun, model, theta, hess1, k_beta, gtol)
+        nit += it
+        res.success = ok
+        res.message = msg
     res.nit = nit
     res.x = theta
-    llf, grad = known
     snapshot = dict(model.__dict__)
     hess = fd_hessian(lambda th: fun(th)[1], theta, 1e-5, g0=grad)
     model.__dict__.update(snapshot)  # modes and nodes as at the estimates
-    if nodes is not None:
-        res.message = f"{res.message} ({rounds} round(s) of node adaptation)"
     return res, llf, grad, hess
+
+
+def _newton_readapt(fun, model, theta, hess, k_beta, gtol, maxiter: int = 30):
+    """Newton steps with a fixed Hessian, re-adapting the quadrature nodes at each point.
+
+    Returns (θ, llf, gradient, converged, iterations, message). Steps are halved while the
+    log-likelihood falls.
+    """
+    try:
+        chol = linalg.cho_factor(-hess, lower=True)
+    except linalg.LinAlgError:
+        chol = None
+    model.adapt(theta)
+    llf, grad = fun(theta)
+    for it in range(1, maxiter + 1):
+        if np.max(np.abs(grad)) < gtol:
+            return theta, llf, grad, True, it, f"Newton steps converged (|gradient| < {gtol:g})"
+        if chol is None:
+            break
+        step = linalg.cho_solve(chol, grad)
+        lam = 1.0
+        while True:
+            cand = theta + lam * step
+            cand[k_beta:] = np.clip(cand[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+            model.adapt(cand)
+            f_new, g_new = fun(cand)
+            # Re-adapted nodes shift the objective by the quadrature error only; a fall
+            # beyond that means the step overshot.
+            if f_new >= llf - 1e-6 or lam < 1e-3:
+                break
+            lam /= 2
+        theta, llf, grad = cand, f_new, g_new
+    # Fall back to BFGS with the nodes adapted at the current point.
+    res = maximise(fun, theta, gtol=gtol, maxiter=500, known=(llf, grad))
+    theta = res.x
+    llf, grad = res.last
+    return theta, llf, grad, res.success, maxiter + res.nit, f"BFGS: {res.message}"
 
 
 def _pooled_hess_inv0(X: np.ndarray, q: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -579,7 +613,7 @@ class _AGQ:
         # Chunks of large-factor groups: enough for the threads, and each chunk's dense
         # (group, node) × small-factor block bounded in size.
         cells = st.n_a * max(nodes, 15) * st.n_b
-        n_chunks = max(2 * n_threads(), int(np.ceil(cells / 1000000)))
+        n_chunks = max(2 * n_threads(), int(np.ceil(cells / 300_000)))
         n_chunks = min(n_chunks, st.n_a)
         bounds = np.linspace(0, st.n_a, n_chunks + 1).round().astype(int)
         row_first = np.r_[st.a_starts, len(self.q)]
@@ -796,5 +830,7 @@ class _AGQ:
         """Large-factor modes σ_a m_a (given v̂), v̂, and their conditional SDs."""
         k_beta = self.X.shape[1]
         sa = float(np.exp(self._theta_last[k_beta]))
-        sd_b = np.sqrt(np.diag(self._amat)) if self._amat is not None else np.full(self.st.n_b, np.nan)
+        sd_b = (
+            np.sqrt(np.diag(self._amat)) if self._amat is not None else np.full(self.st.n_b, np.nan)
+        )
         return sa * self.m, self.v.copy(), sa * self.scale, sd_b

@@ -47,6 +47,8 @@ __all__ = [
 _TWO_PI = 2.0 * np.pi
 # |athrho| beyond this is ρ = ±(1 − 2e-13): the boundary, reported as such.
 _ATHRHO_MAX = 15.0
+# Beyond this (|ρ| > 1 − 2e-6) a step that gains nothing means the fit drifts to ±1.
+_ATHRHO_DRIFT = 7.0
 _TINY = 1e-300
 
 
@@ -109,7 +111,8 @@ def bivariate_normal_cdf(
     Φ₂ = ½Φ(h) + ½Φ(k) − T(h, a_h) − T(k, a_k) − ½·[hk < 0] is evaluated with each
     ``½Φ(x) − T(x, a)`` written so that no two terms of similar size are subtracted (the
     constant ½'s cancel exactly and are dropped), which keeps small probabilities accurate
-    relative to their size. Absolute accuracy is about 1e-16.
+    relative to their size: absolute accuracy is about 1e-16; relative accuracy is about
+    1e-9 for probabilities above 1e-10, 1e-7 above 1e-15 and 1e-5 near 1e-19.
     """
     h, k, r = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(h, k, rho))
     shape = h.shape
@@ -121,12 +124,14 @@ def bivariate_normal_cdf(
     general = finite & (h != 0) & (k != 0)
     hg, kg, rg = h[general], k[general], r[general]
     sg = np.sqrt((1.0 - rg) * (1.0 + rg))
-    const = 0.5 * (hg > 0) + 0.5 * (kg > 0) - 0.5 * (hg * kg < 0)
-    out[general] = (
-        const
-        + _owen_piece(hg, (kg - rg * hg) / (hg * sg))
-        + _owen_piece(kg, (hg - rg * kg) / (kg * sg))
-    )
+    # Signs, not the product hk, which underflows to 0 for tiny arguments.
+    const = 0.5 * (hg > 0) + 0.5 * (kg > 0) - 0.5 * ((hg > 0) != (kg > 0))
+    # For subnormal arguments a_h, a_k overflow to ±inf, where the pieces take their
+    # exact limits (0 or Φ(x)), so the overflow is harmless.
+    with np.errstate(over="ignore"):
+        a_h = (kg - rg * hg) / (hg * sg)
+        a_k = (hg - rg * kg) / (kg * sg)
+    out[general] = const + _owen_piece(hg, a_h) + _owen_piece(kg, a_k)
     # An argument at 0: reflect into the lower orthant, where _bvn_lower handles zeros.
     zero = finite & ~general
     hz, kz, rz = h[zero], k[zero], r[zero]
@@ -310,10 +315,18 @@ def _maximize(
                     f"(athrho = {theta[-1]:.3g}); stopped"
                 )
                 return theta, llf, False, it, notes
+        gain = llf_c - llf
         theta, llf, grad = cand, llf_c, grad_c
         size = float(np.max(np.abs(t * step)) / (1.0 + np.max(np.abs(theta))))
         if t == 1.0 and shift == 0.0 and size <= tol:
             return theta, llf, True, it, notes
+        if abs(theta[-1]) > _ATHRHO_DRIFT and gain < 1e-9 * (1.0 + abs(llf)):
+            # athrho creeps towards ±∞ with no gain in fit: the supremum is at ρ = ±1.
+            notes.append(
+                f"iteration {it}: athrho = {theta[-1]:.3g} keeps growing without improving "
+                "the log-likelihood (rho -> ±1); stopped"
+            )
+            return theta, llf, False, it, notes
     notes.append(
         f"heckprobit did not converge in {maxiter} Newton iterations (last relative step "
         f"{size:.2g})"
@@ -431,7 +444,7 @@ def heckprobit(
     outcome: str,
     data: pd.DataFrame,
     *,
-    cov: str = "ML",
+    cov: str | None = None,
     cluster: str | None = None,
     maxiter: int = 100,
     tol: float = 1e-8,
@@ -444,9 +457,10 @@ def heckprobit(
     variable are dropped; selected rows missing an outcome variable are dropped from both
     equations (as Stata does); both are counted in ``dropped_by``. ``cov``: ``"ML"``
     (observed information, Stata's default), ``"HC0"``, ``"HC1"``, or cluster-robust with
-    ``cluster`` (a column). ``start``: β, γ, athrho (default: the two probits and ρ = 0).
+    ``cluster`` (a column; then the default). ``start``: β, γ, athrho (default: the two
+    probits and ρ = 0).
     """
-    kind = normalize_cov_type(cov, cluster)
+    kind = normalize_cov_type(cov or ("cluster" if cluster is not None else "ML"), cluster)
     p, info = _build_problem(selection, outcome, data, cluster)
     kx, kz = p.kx, p.kz
 

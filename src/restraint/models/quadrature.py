@@ -55,9 +55,7 @@ def normal_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sqrt(2.0) * x, np.log(w) - 0.5 * np.log(np.pi)
 
 
-def adaptive_rule(
-    mode: np.ndarray, scale: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
+def adaptive_rule(mode: np.ndarray, scale: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Adaptive rule for ``∫ g(ξ) φ(ξ) dξ`` per group, centred on ``mode`` with ``scale``.
 
     Returns nodes ``ξ_gk = mode_g + √2 scale_g x_k`` and log-weights that already include the

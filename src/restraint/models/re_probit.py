@@ -191,8 +191,16 @@ class _OneWayModel:
         c = self.X @ beta
         xi, logw = self.rule(c, sigma)
         res = node_pass(
-            c, self.q, sigma, xi, logw, self.codes, self.starts,
-            order=2 if hessian else 1, const_nodes=not self.adaptive, xt=self.XT,
+            c,
+            self.q,
+            sigma,
+            xi,
+            logw,
+            self.codes,
+            self.starts,
+            order=2 if hessian else 1,
+            const_nodes=not self.adaptive,
+            xt=self.XT,
             keep=("d2",),
         )
         llf = float(res.ll_groups.sum())
@@ -318,14 +326,23 @@ def _fit_one_way(
     if start:
         theta0 = apply_start(theta0, start, names, ["sigma"])
 
+    def fun(th: np.ndarray) -> tuple:
+        th = th.copy()
+        # Keep log σ inside finite bounds: beyond them the likelihood is flat to rounding.
+        th[p] = np.clip(th[p], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+        return model.evaluate(th, hessian=True)
+
     res = maximise(
-        lambda th: model.evaluate(th, hessian=True),
+        fun,
         theta0,
         with_hessian=True,
         gtol=gtol,
         maxiter=maxiter,
     )
-    theta = res.x
+    theta = res.x.copy()
+    if not LOG_SIGMA_MIN <= theta[p] <= LOG_SIGMA_MAX:
+        theta[p] = np.clip(theta[p], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+        res.last = fun(theta)
     if not np.isfinite(res.fun):
         raise EstimationError(f"log-likelihood is not finite at the estimates ({res.message})")
     llf, grad, hess = res.last
@@ -477,6 +494,12 @@ def build_results(
             f"sigma({sigma_names[i]}) = {sigma[i]:.2g} is at the boundary 0: the data carry no"
             " evidence of this random effect (see the LR test); its standard error is"
             " undefined (NaN) and the other standard errors treat it as fixed"
+        )
+    big = [n for n, b in zip(names, theta[:p], strict=True) if abs(b) > 10]
+    if big:
+        notes.append(
+            f"coefficient(s) {big} exceed 10 in absolute value on the probit scale: the "
+            "outcome is (quasi-)separated by these terms and their estimates diverge"
         )
     if np.any(theta[p:] <= LOG_SIGMA_MIN + 1e-8) and not at_boundary:
         notes.append("log sigma reached its lower bound")
