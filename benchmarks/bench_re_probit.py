@@ -77,10 +77,14 @@ def main() -> None:
     args = ap.parse_args()
     path = args.fixture or reference_dir() / "fixture_dyadyear.csv"
     data = pd.read_csv(path)
-    print(f"fixture: {path} ({len(data)} rows, {data['directed_dyad'].nunique()} dyads, "
-          f"{data['year'].nunique()} years); cores available: {len(os.sched_getaffinity(0))}")
-    print(f"{'method':8s} {'min s':>7s} {'median s':>9s} {'cpu s':>7s} {'target':>7s} "
-          f"{'llf':>12s}  sigma")
+    print(
+        f"fixture: {path} ({len(data)} rows, {data['directed_dyad'].nunique()} dyads, "
+        f"{data['year'].nunique()} years); cores available: {len(os.sched_getaffinity(0))}"
+    )
+    print(
+        f"{'method':8s} {'min s':>7s} {'median s':>9s} {'cpu s':>7s} {'target':>7s} "
+        f"{'llf':>12s}  sigma"
+    )
     for method in args.methods.split(","):
         walls, cpus = [], []
         res = None
@@ -92,8 +96,10 @@ def main() -> None:
         walls.sort()
         target = TARGETS.get(method)
         sig = ", ".join(f"{k}={v:.4f}" for k, v in res.sigma.items())
-        print(f"{method:8s} {walls[0]:7.2f} {walls[len(walls) // 2]:9.2f} {min(cpus):7.2f} "
-              f"{(f'{target:.0f}' if target else '-'):>7s} {res.llf:12.4f}  {sig}")
+        print(
+            f"{method:8s} {walls[0]:7.2f} {walls[len(walls) // 2]:9.2f} {min(cpus):7.2f} "
+            f"{(f'{target:.0f}' if target else '-'):>7s} {res.llf:12.4f}  {sig}"
+        )
 
     ref_file = reference_dir() / "reference_r.json"
     if ref_file.is_file():
@@ -120,8 +126,10 @@ def main() -> None:
             print(f"glmm peer failed: {out.stderr.strip()[-400:]}", file=sys.stderr)
         else:
             for key, val in json.loads(out.stdout.strip().splitlines()[-1]).items():
-                print(f"  glmm (this machine) {key:10s} {val['seconds']:7.2f} s  "
-                      f"llf {val['loglik']:.4f}")
+                print(
+                    f"  glmm (this machine) {key:10s} {val['seconds']:7.2f} s  "
+                    f"llf {val['loglik']:.4f}"
+                )
 
 
 if __name__ == "__main__":

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from restraint import __version__
+from restraint._io import atomic_write
 from restraint.datasets.build import ACTOR_COLUMNS, COLUMNS, BuildResult
 from restraint.datasets.options import BuildOptions
 
@@ -157,24 +155,6 @@ def data_dictionary(options: BuildOptions | None = None) -> pd.DataFrame:
         "; ".join(_VERSIONS[k] for k in v.split(",")) for v in out["version"].tolist()
     ]
     return out
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        # mkstemp creates 0600; give the file the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _sha256(path: Path) -> str:

@@ -234,8 +234,8 @@ def cutoffs_cmd(
     ] = None,
 ) -> None:
     """Print the thresholds D_O, D_A and the cut-offs k_hat, k1, k2, k3."""
+    from restraint._io import atomic_write_text
     from restraint.game import cutoff_table, to_markdown
-    from restraint.game._io import atomic_write_text
 
     try:
         df = cutoff_table(q, c_A, c_O, m_O)

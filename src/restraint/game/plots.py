@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from restraint.game._io import atomic_write
+from restraint._io import atomic_write
 from restraint.game.closed_form import solve
 from restraint.game.equilibrium import (
     INVALID,

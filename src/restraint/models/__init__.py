@@ -1,7 +1,9 @@
 """Estimators: probit (ML/HC0/HC1/cluster), Heckman selection, random-effects probits,
 predictions. They know nothing about the study."""
 
-# Probit, selection and predictions (probit.py, heckman.py, heckprobit.py, predict.py).
+# Probit, selection and predictions (probit.py, heckman.py, heckprobit.py, predict.py);
+# random-effects probits (re_probit.py, crossed.py, quadrature.py).
+from restraint.models.crossed import crossed_re_probit as crossed_re_probit
 from restraint.models.heckman import HeckmanResults as HeckmanResults
 from restraint.models.heckman import SelectionResult as SelectionResult
 from restraint.models.heckman import heckman_two_step as heckman_two_step
@@ -15,8 +17,5 @@ from restraint.models.predict import profile_values as profile_values
 from restraint.models.probit import ProbitResults as ProbitResults
 from restraint.models.probit import probit as probit
 from restraint.models.probit import probit_from_arrays as probit_from_arrays
-
-# Random-effects probits (re_probit.py, crossed.py, quadrature.py).
-from restraint.models.crossed import crossed_re_probit as crossed_re_probit
 from restraint.models.re_probit import REProbitResults as REProbitResults
 from restraint.models.re_probit import re_probit as re_probit

@@ -413,6 +413,16 @@ def _newton_readapt(fun, model, theta, hess, k_beta, gtol, maxiter: int = 30):
     return theta, llf, grad, res.success, maxiter + res.nit, f"BFGS: {res.message}"
 
 
+def _start(beta0: np.ndarray, sa: float, sb: float) -> np.ndarray:
+    """Start values (β, log σ_a, log σ_b) from the pooled probit β.
+
+    A pooled probit estimates the population-averaged coefficients, which for normal
+    random intercepts are the conditional ones divided by √(1 + σ_a² + σ_b²); undoing that
+    puts the start close to the random-effects solution.
+    """
+    return np.concatenate([beta0 * np.sqrt(1.0 + sa**2 + sb**2), np.log([sa, sb])])
+
+
 def _pooled_hess_inv0(X: np.ndarray, q: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """Inverse of the pooled-probit information for β, and a small step scale for log σ.
 
@@ -506,7 +516,7 @@ def _fit_crossed(
         notes.append("pooled probit (start values and σ = 0 comparison) did not converge")
     if method == "laplace":
         model: _Laplace | _AGQ = _Laplace(prep)
-        theta0 = np.concatenate([beta0, np.log([0.5, 0.5])])
+        theta0 = _start(beta0, 0.5, 0.5)
     else:
         model = _AGQ(prep, int(nodes))
         theta0 = model.start(beta0)
@@ -624,8 +634,8 @@ class _AGQ:
         ]
 
     def start(self, beta0: np.ndarray) -> np.ndarray:
-        """Start values: pooled probit β, σ_a = 0.5, σ_b = 0.3."""
-        return np.concatenate([beta0, np.log([0.5, 0.3])])
+        """Start values: σ_a = 0.5, σ_b = 0.3 and the pooled probit β rescaled to them."""
+        return _start(beta0, 0.5, 0.3)
 
     def adapt(self, theta: np.ndarray) -> None:
         """Centre and scale each group's nodes on its posterior given θ and the current v."""

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from restraint._io import atomic_write_text as _atomic_write_text
 from restraint.errors import DataFileError, DataNotFoundError, HashMismatchWarning
 from restraint.sources.registry import Dataset, FileForm, get_dataset
 
@@ -144,16 +145,6 @@ def _record_hash(root: Path, form: FileForm, sha: str) -> None:
         "recorded": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     _atomic_write_text(root / _HASHES_JSON, json.dumps(records, indent=2, sort_keys=True))
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _expected(form: FileForm) -> tuple[tuple[str, ...], str | None]:
