@@ -21,7 +21,7 @@ Two ways to integrate the random effects:
     small-factor effects, and the Laplace approximation is used only over the small
     factor's effects (each backed by many rows). The gradient is again analytic.
 
-Both report β, σ per factor with standard errors (observed information, by central
+Both report β, σ per factor with standard errors (observed information, by forward
 differences of the analytic gradient), the conditional modes, and an LR test of
 σ_1 = σ_2 = 0 against the pooled probit.
 """
@@ -65,7 +65,6 @@ _CHUNK_CELLS = 2_000_000
 # Nodes used by the quadrature method's first, approximate, stage.
 _STAGE1_NODES = 7
 _STAGE1_GTOL = 1e-2
-_STAGE1_FD = True
 
 
 @dataclass
@@ -221,6 +220,7 @@ class _Laplace:
         self.u, self.v = u, v
         self.newton_ok = ok
         self.newton_iters = it
+        self._pending = (du, dv)
         return u, v, (t, logcdf, mills, d2, curv, s_cho)
 
     def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -279,6 +279,12 @@ class _Laplace:
         rhs_a[:, k_beta + 2] = 0.0
         rhs_b[:, k_beta + 2] = 2.0 * v / sb**2
         z_a, z_b = self._solve(p, blocks, s_cho, rhs_a, rhs_b)
+        # The modes are within the last (unapplied) Newton step of the optimum; to first
+        # order that moves the log-likelihood through its log-determinant only (the joint
+        # density is stationary there). Adding the correction keeps the value smooth in θ
+        # to rounding level, which the line searches need.
+        du, dv = self._pending
+        llf -= 0.5 * float(rhs_a[:, 0] @ du + rhs_b[:, 0] @ dv)
         r_a, r_b = z_a[:, 0], z_b[:, 0]
         zr = r_a[st.a] + r_b[st.b]
         g_beta = self.X.T @ (g1 - 0.5 * kvec + 0.5 * w * zr)
@@ -341,28 +347,45 @@ def _optimise(
         model.adapt(theta)
         model.set_nodes(min(nodes, _STAGE1_NODES))
     f0, g0 = fun(theta)
+    # The models keep warm-start state (modes, nodes) between evaluations; a shallow copy
+    # of their attributes restores it after exploratory evaluations (arrays are replaced,
+    # never modified in place).
     snapshot = dict(model.__dict__)
     hinv = _start_inverse_hessian(fun, model, theta, f0, g0, k_beta)
     model.__dict__.update(snapshot)
     res = maximise(
         fun,
         theta,
-        gtol=gtol if nodes is None else max(gtol, _STAGE1_GTOL),
+        gtol=res_gtol(gtol, nodes),
         maxiter=maxiter,
         hess_inv0=hinv,
         known=(f0, g0),
     )
     nit += res.nit
+    for _ in range(3):
+        # A line search can fail ("precision loss") on a flat stretch before the gradient
+        # is small; a restart from there with a fresh curvature model usually finishes.
+        if res.success or "precision loss" not in res.message:
+            break
+        if np.max(np.abs(res.grad)) < max(10 * gtol, 1e-3) and nodes is None:
+            break
+        res = maximise(
+            fun,
+            res.x,
+            gtol=res_gtol(gtol, nodes),
+            maxiter=maxiter,
+            hess_inv0=_start_inverse_hessian(fun, model, res.x, *res.last[:2], k_beta),
+        )
+        nit += res.nit
     theta = res.x.copy()
     theta[k_beta:] = np.clip(theta[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
     llf, grad = fun(theta) if not np.array_equal(theta, res.x) else res.last
     if nodes is not None:
-        if _STAGE1_FD or res.hess_inv is None:
-            snapshot = dict(model.__dict__)
-            hess1 = fd_hessian(lambda th: fun(th)[1], theta, 1e-5, g0=grad)
-            model.__dict__.update(snapshot)
-        else:
-            hess1 = -np.linalg.inv(0.5 * (res.hess_inv + res.hess_inv.T))
+        # BFGS's own inverse-Hessian estimate proved too rough for the Newton phase
+        # (slow linear convergence); differences of the cheap stage-1 gradient are not.
+        snapshot = dict(model.__dict__)
+        hess1 = fd_hessian(lambda th: fun(th)[1], theta, 1e-5, g0=grad)
+        model.__dict__.update(snapshot)
         model.set_nodes(nodes)
         theta, llf, grad, ok, it, msg = _newton_readapt(fun, model, theta, hess1, k_beta, gtol)
         nit += it
@@ -376,24 +399,31 @@ def _optimise(
     return res, llf, grad, hess
 
 
-def _newton_readapt(fun, model, theta, hess, k_beta, gtol, maxiter: int = 30):
-    """Newton steps with a fixed Hessian, re-adapting the quadrature nodes at each point.
+def res_gtol(gtol: float, nodes: int | None) -> float:
+    """Gradient tolerance of the BFGS stage: final for Laplace, loose for quadrature."""
+    return gtol if nodes is None else max(gtol, _STAGE1_GTOL)
 
-    Returns (θ, llf, gradient, converged, iterations, message). Steps are halved while the
-    log-likelihood falls.
+
+def _newton_readapt(fun, model, theta, hess, k_beta, gtol, maxiter: int = 30):
+    """Quasi-Newton steps from a given Hessian, re-adapting the quadrature nodes at each point.
+
+    The Hessian (from the cheaper first stage) is refined by BFGS updates with the
+    gradients met on the way. Returns (θ, llf, gradient, converged, iterations, message).
+    Steps are halved while the log-likelihood falls.
     """
+    info = -0.5 * (hess + hess.T)
     try:
-        chol = linalg.cho_factor(-hess, lower=True)
+        linalg.cho_factor(info, lower=True)
     except linalg.LinAlgError:
-        chol = None
+        info = None
     model.adapt(theta)
     llf, grad = fun(theta)
     for it in range(1, maxiter + 1):
         if np.max(np.abs(grad)) < gtol:
             return theta, llf, grad, True, it, f"Newton steps converged (|gradient| < {gtol:g})"
-        if chol is None:
+        if info is None:
             break
-        step = linalg.cho_solve(chol, grad)
+        step = linalg.cho_solve(linalg.cho_factor(info, lower=True), grad)
         lam = 1.0
         while True:
             cand = theta + lam * step
@@ -405,6 +435,12 @@ def _newton_readapt(fun, model, theta, hess, k_beta, gtol, maxiter: int = 30):
             if f_new >= llf - 1e-6 or lam < 1e-3:
                 break
             lam /= 2
+        s_vec = cand - theta
+        y_vec = grad - g_new  # change in the gradient of -llf
+        sy = float(s_vec @ y_vec)
+        if sy > 1e-12:
+            bs = info @ s_vec
+            info = info + np.outer(y_vec, y_vec) / sy - np.outer(bs, bs) / float(s_vec @ bs)
         theta, llf, grad = cand, f_new, g_new
     # Fall back to BFGS with the nodes adapted at the current point.
     res = maximise(fun, theta, gtol=gtol, maxiter=500, known=(llf, grad))
@@ -534,7 +570,10 @@ def _fit_crossed(
     )
     theta = res.x
     cond = model.conditional()
-    converged = res.success and np.max(np.abs(grad)) < max(10 * gtol, 1e-3)
+    # BFGS may stop on "precision loss" when the gradient is already at rounding level;
+    # that is convergence, judged by the gradient itself.
+    ok_stop = res.success or "precision loss" in res.message
+    converged = ok_stop and np.max(np.abs(grad)) < max(10 * gtol, 1e-3)
     if not converged:
         notes.append(
             f"optimiser did not converge after {res.nit} iterations: {res.message} "
@@ -820,6 +859,9 @@ class _AGQ:
         t_phi = self._gather(bparts, "tphi")
         gvp = self._gather(parts, "gvp")  # (n_b, k_beta + 1)
         g_phi = self._gather(parts, "g_phi")
+        # First-order correction for the last, unapplied Newton step in v (see _Laplace):
+        # ∂(-½ log det H_v)/∂v = ½ T_v.
+        llf += 0.5 * float(t_v @ step)
         r = amat @ t_v
         d_phi = g_phi + 0.5 * t_phi + 0.5 * (gvp.T @ r)
         d_phi[k_beta] *= sa  # to log σ_a
