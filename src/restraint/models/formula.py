@@ -91,6 +91,4 @@ def _variables(expr: str, data: pd.DataFrame) -> set[str]:
     except SyntaxError:
         return {expr}
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return {n for n in names if n in data.columns} or (
-        {expr} if expr.isidentifier() else set()
-    )
+    return {n for n in names if n in data.columns} or ({expr} if expr.isidentifier() else set())
