@@ -484,6 +484,25 @@ def invert_information(hess: np.ndarray, names: list[str], notes: list[str]) -> 
         return np.full((k, k), np.nan)
 
 
+def judge_convergence(
+    res: optimize.OptimizeResult, grad: np.ndarray, gtol: float, floor: float, notes: list[str]
+) -> bool:
+    """Whether an optimiser run converged, judged by the gradient; a note if it did not.
+
+    BFGS may stop on "precision loss" when the gradient is already at rounding level; that
+    is convergence, so the gradient itself (below ``max(10 gtol, floor)``) decides.
+    """
+    worst = float(np.max(np.abs(grad)))
+    ok_stop = res.success or "precision loss" in res.message
+    converged = bool(ok_stop and worst < max(10 * gtol, floor))
+    if not converged:
+        notes.append(
+            f"optimiser did not converge after {res.nit} iterations: {res.message} "
+            f"(max |gradient| = {worst:.3g})"
+        )
+    return converged
+
+
 def emit(notes: list[str]) -> None:
     """Emit each note as an EstimationWarning (they are also kept on the results)."""
     for note in notes:

@@ -43,6 +43,7 @@ from restraint.models._re_common import (
     blas_single_thread,
     fd_hessian,
     group_modes,
+    judge_convergence,
     maximise,
     n_threads,
     pooled_probit,
@@ -570,15 +571,7 @@ def _fit_crossed(
     )
     theta = res.x
     cond = model.conditional()
-    # BFGS may stop on "precision loss" when the gradient is already at rounding level;
-    # that is convergence, judged by the gradient itself.
-    ok_stop = res.success or "precision loss" in res.message
-    converged = ok_stop and np.max(np.abs(grad)) < max(10 * gtol, 1e-3)
-    if not converged:
-        notes.append(
-            f"optimiser did not converge after {res.nit} iterations: {res.message} "
-            f"(max |gradient| = {np.max(np.abs(grad)):.3g})"
-        )
+    converged = judge_convergence(res, grad, gtol, 1e-3, notes)
     if not model.newton_ok:
         notes.append("the Newton iterations for the conditional modes did not converge")
     out = build_results(

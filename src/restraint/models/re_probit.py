@@ -39,6 +39,7 @@ from restraint.models._re_common import (
     emit,
     group_modes,
     invert_information,
+    judge_convergence,
     maximise,
     node_pass,
     pooled_probit,
@@ -346,15 +347,7 @@ def _fit_one_way(
     if not np.isfinite(res.fun):
         raise EstimationError(f"log-likelihood is not finite at the estimates ({res.message})")
     llf, grad, hess = res.last
-    # BFGS may stop on "precision loss" when the gradient is already at rounding level;
-    # that is convergence, judged by the gradient itself.
-    ok_stop = res.success or "precision loss" in res.message
-    converged = ok_stop and np.max(np.abs(grad)) < max(10 * gtol, 1e-4)
-    if not converged:
-        notes.append(
-            f"optimiser did not converge after {res.nit} iterations: {res.message} "
-            f"(max |gradient| = {np.max(np.abs(grad)):.3g})"
-        )
+    converged = judge_convergence(res, grad, gtol, 1e-4, notes)
     if model.adaptive and not model.modes_converged:
         notes.append("some groups' posterior modes (adaptive quadrature centres) did not converge")
     sigma_names = [group]
