@@ -68,8 +68,9 @@ def _canned(
         dependent="crisis",
         cov_type="ML",
     )
-    res.extra["sigma"] = sigma
-    res.extra["sigma_bse"] = sigma_se
+    # Shaped like REProbitResults: sigma and its SEs as Series by grouping factor.
+    res.sigma = pd.Series(sigma, dtype=float)
+    res.sigma_bse = pd.Series(sigma_se, dtype=float)
     return res
 
 
@@ -117,7 +118,7 @@ class FixtureBackend:
         # Like the package's random-effects results: an LR test of the σs against the
         # pooled probit, p from the χ̄² mixture with binomial(k, 1/2) weights.
         pooled = self.probit(formula, data, "ML")
-        k = len(res.extra["sigma"])
+        k = len(res.sigma)
         res.llf_pooled = pooled.llf
         res.lr_stat = max(0.0, 2 * (res.llf - pooled.llf))
         res.lr_pvalue = sum(

@@ -68,24 +68,26 @@ class DefaultBackend:
 
         actor, dyad = datasets.build_all(data_dir=data_dir, options=None, use_cache=use_cache)
         prov = {name: _build_provenance(res) for name, res in (("actor", actor), ("dyad", dyad))}
-        return StudyData(_numeric(actor), _numeric(dyad), prov)
+        return StudyData(actor.numeric(), dyad.numeric(), prov)
 
     def probit(self, formula: str, data: pd.DataFrame, cov: str) -> ModelResults:
         """:func:`restraint.models.probit`."""
-        return _estimator("probit", "probit")(formula, data, cov=cov)
+        from restraint.models import probit
+
+        return probit(formula, data, cov=cov)
 
     def selection(
         self, formula: str, data: pd.DataFrame, variant: SelectionVariant
     ) -> ModelResults:
         """:func:`restraint.models.re_probit` or ``crossed_re_probit`` (or a pooled probit)."""
+        from restraint.models import crossed_re_probit, probit, re_probit
+
         opts = dict(variant.options)
         if variant.estimator == "re_probit":
-            fit = _estimator("re_probit", "re_probit")
-            return fit(formula, data, group=variant.groups[0], **opts)
+            return re_probit(formula, data, group=variant.groups[0], **opts)
         if variant.estimator == "crossed_re_probit":
-            fit = _estimator("crossed_re_probit", "crossed")
-            return fit(formula, data, groups=tuple(variant.groups), **opts)
-        return _estimator("probit", "probit")(formula, data, cov=opts.pop("cov", "ML"), **opts)
+            return crossed_re_probit(formula, data, groups=tuple(variant.groups), **opts)
+        return probit(formula, data, cov=opts.pop("cov", "ML"), **opts)
 
     def describe(self, actor: pd.DataFrame, dyad: pd.DataFrame) -> dict[str, pd.DataFrame]:
         """Tables 1 and 2 from :mod:`restraint.datasets.describe` (printable Table 1)."""
@@ -97,37 +99,14 @@ class DefaultBackend:
         }
 
 
-def _estimator(name: str, module: str) -> Any:
-    """``restraint.models.<name>``, or the same function from its defining module."""
-    import importlib
-
-    models = importlib.import_module("restraint.models")
-    fn = getattr(models, name, None)
-    if not callable(fn):  # not exported (or the attribute is the submodule itself)
-        fn = getattr(importlib.import_module(f"restraint.models.{module}"), name)
-    return fn
-
-
-def _numeric(res: Any) -> pd.DataFrame:
-    """The build result's data with nullable integer columns as float (NaN for NA)."""
-    numeric = getattr(res, "numeric", None)
-    return numeric() if callable(numeric) else res.data
-
-
 def _build_provenance(res: Any) -> dict[str, Any]:
-    """JSON-ready provenance of one build result (whatever it exposes)."""
-    out: dict[str, Any] = {}
-    for attr in ("provenance", "files", "sources", "options"):
-        value = getattr(res, attr, None)
-        if value is not None:
-            out[attr] = jsonable(value)
-    log = getattr(res, "log", None)
-    if log is not None:
-        out["rows"] = int(getattr(log, "rows", len(res.data)))
-        to_dict = getattr(log, "to_dict", None)
-        if callable(to_dict):
-            out["log_steps"] = jsonable(to_dict().get("steps", []))
-    return out
+    """JSON-ready provenance of one :class:`restraint.datasets.BuildResult`."""
+    return {
+        "provenance": jsonable(res.provenance),
+        "options": jsonable(res.options),
+        "rows": int(res.log.rows),
+        "log_steps": jsonable(res.log.to_dict()["steps"]),
+    }
 
 
 def jsonable(value: Any) -> Any:
@@ -194,32 +173,17 @@ def fixed_xb(result: ModelResults, formula: str, data: pd.DataFrame) -> np.ndarr
 def sigma_of(result: ModelResults) -> dict[str, tuple[float, float | None]]:
     """Random-effect standard deviations with their SEs, keyed by grouping column.
 
-    Reads ``result.sigma`` (a Series by grouping factor) and its SEs from whichever of
-    ``sigma_bse`` / ``sigma_se`` the result carries, or ``extra["sigma"]``/
-    ``extra["sigma_bse"]``. A pooled probit has none.
+    Reads ``result.sigma`` and ``result.sigma_bse`` (Series by grouping factor, as
+    :class:`restraint.models.re_probit.REProbitResults` carries them); a pooled probit has
+    none. A missing or non-finite SE is reported as None.
     """
     sigma = getattr(result, "sigma", None)
     if sigma is None:
-        sigma = result.extra.get("sigma")
-    if sigma is None:
         return {}
-    if not isinstance(sigma, pd.Series):
-        sigma = pd.Series(sigma if isinstance(sigma, dict) else {"sigma": sigma})
-    se = None
-    for attr in ("sigma_bse", "sigma_se", "bse_sigma"):
-        se = getattr(result, attr, None)
-        if se is not None:
-            break
-    if se is None:
-        se = result.extra.get("sigma_bse")
-    if se is not None and not isinstance(se, pd.Series):
-        se = pd.Series(se if isinstance(se, dict) else {sigma.index[0]: se})
-    if se is not None:
-        se = pd.to_numeric(se, errors="coerce").astype(float)  # None (no SE) -> NaN
+    se = getattr(result, "sigma_bse", None)
+    se = pd.Series(dtype=float) if se is None else pd.to_numeric(se, errors="coerce")
     out: dict[str, tuple[float, float | None]] = {}
     for name, value in sigma.items():
-        s = None
-        if se is not None and name in se.index and np.isfinite(se[name]):
-            s = float(se[name])
-        out[str(name)] = (float(value), s)
+        s = se.get(name)
+        out[str(name)] = (float(value), float(s) if s is not None and np.isfinite(s) else None)
     return out
