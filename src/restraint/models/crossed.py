@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import linalg
 
 from restraint.errors import EstimationError
+from restraint.models._kernels import PROBIT_TABLE, agq_pass, agq_third
 from restraint.models._re_common import (
     LOG_SIGMA_MAX,
     LOG_SIGMA_MIN,
@@ -640,7 +641,6 @@ class _AGQ:
         self.st = _structure(prep)
         st = self.st
         self.nodes = nodes
-        self.unique_pairs = len(st.pair_starts) == len(self.q)
         self.v = np.zeros(st.n_b)
         self.m = np.zeros(st.n_a)
         self.scale = np.ones(st.n_a)
@@ -686,100 +686,80 @@ class _AGQ:
         st = self.st
         a_lo, a_hi, r_lo, r_hi = ch
         n_nodes = self.nodes
-        a_loc = st.a[r_lo:r_hi] - a_lo
-        b_loc = st.b[r_lo:r_hi]
-        starts = st.a_starts[a_lo:a_hi] - r_lo
-        q = self.q[r_lo:r_hi]
-        xi_t = np.ascontiguousarray(self.xi[a_lo:a_hi].T)  # (K, n_c)
-        xi_rows = xi_t[:, a_loc]
-        t = q * (c[r_lo:r_hi] + sa * xi_rows)
-        logcdf, mills, d2, d3 = probit_logpdf(t, order=3 if final else 2)
-        d1 = np.multiply(q, mills, out=mills)
-        if d3 is not None:
-            d3 *= q
-        f = np.add.reduceat(logcdf, starts, axis=1) + self.logw[a_lo:a_hi].T
-        fmax = f.max(axis=0)
-        e = np.exp(f - fmax)
-        tot = e.sum(axis=0)
-        post = e / tot
-        pr = post[:, a_loc]
-        w1 = (pr * d1).sum(axis=0)
-        w2 = (pr * d2).sum(axis=0)
-        dev = d1 - w1
-        dmat, rowidx = self._dense(dev, a_loc, b_loc, a_hi - a_lo)
-        sqrt_post = np.sqrt(post.T.ravel())
-        dw = dmat * sqrt_post[:, None]
-        out = {
-            "ll": float((np.log(tot) + fmax).sum()),
-            "gv": np.bincount(b_loc, weights=w1, minlength=st.n_b),
-            "hd": np.bincount(b_loc, weights=w2, minlength=st.n_b),
-            "cov": dw.T @ dw,
-        }
+        n_c, n_r = a_hi - a_lo, r_hi - r_lo
+        k_beta = self.X.shape[1]
+        starts = np.r_[st.a_starts[a_lo:a_hi], r_hi] - r_lo
+        xi = self.xi[a_lo:a_hi]
+        d1 = np.empty((n_r, n_nodes))
+        d2 = np.empty((n_r, n_nodes))
+        d3 = np.empty((n_r, n_nodes) if final else (0, n_nodes))
+        w1 = np.empty(n_r)
+        post = np.empty((n_c, n_nodes))
+        dmat = np.zeros((n_c * n_nodes, st.n_b))
+        gv = np.zeros(st.n_b)
+        hd = np.zeros(st.n_b)
+        scores = np.empty((n_c, n_nodes, k_beta + 1) if final else (0, 0, 0))
+        gvp_e = np.zeros((st.n_b, k_beta + 1) if final else (0, 0))
+        ll = agq_pass(
+            c[r_lo:r_hi],
+            self.q[r_lo:r_hi],
+            st.b[r_lo:r_hi],
+            starts,
+            xi,
+            self.logw[a_lo:a_hi],
+            sa,
+            final,
+            self.X[r_lo:r_hi],
+            d1,
+            d2,
+            d3,
+            w1,
+            post,
+            dmat,
+            gv,
+            hd,
+            scores,
+            gvp_e,
+            PROBIT_TABLE,
+        )
+        dw = dmat * np.sqrt(post.ravel())[:, None]
+        out = {"ll": ll, "gv": gv, "hd": hd, "cov": dw.T @ dw}
         if final:
-            xt = self.X[r_lo:r_hi].T
-            k_beta = xt.shape[0]
-            # Scores of each group at each node for β and σ_a, then G_vψ (year × ψ):
-            # E part Σ π ℓ'' J summed by year, covariance part D' diag(π) (D_ψ - D̄_ψ).
-            scores = np.empty((n_nodes, k_beta + 1, a_hi - a_lo))
-            for j in range(k_beta):
-                scores[:, j] = np.add.reduceat(d1 * xt[j], starts, axis=1)
-            scores[:, k_beta] = np.add.reduceat(d1, starts, axis=1) * xi_t
-            mean = np.einsum("kg,kjg->jg", post, scores)
-            sdev = (scores - mean[None]) * np.sqrt(post)[:, None, :]
-            sdev_rows = sdev.transpose(2, 0, 1).reshape(-1, k_beta + 1)  # row a*K + k
-            gvp = dw.T @ sdev_rows
-            ep = np.empty((k_beta + 1, len(q)))
-            ep[:k_beta] = xt * w2
-            ep[k_beta] = (pr * d2 * xi_rows).sum(axis=0)
-            for j in range(k_beta + 1):
-                gvp[:, j] += np.bincount(b_loc, weights=ep[j], minlength=st.n_b)
+            # G_vψ (year × ψ): the expected part from the kernel plus the covariance part
+            # D' diag(π) (D_ψ - D̄_ψ) over the (group, node) rows.
+            mean = np.einsum("gk,gkj->gj", post, scores)
+            sdev = (scores - mean[:, None, :]) * np.sqrt(post)[:, :, None]
+            gvp = dw.T @ sdev.reshape(n_c * n_nodes, k_beta + 1) + gvp_e
             out.update(
                 gvp=gvp,
-                g_phi=mean.sum(axis=1),
-                keep=(d1, d2, d3, post, pr, dev, xi_t, xi_rows),
+                g_phi=mean.sum(axis=0),
+                keep=(starts, xi, post, d1, d2, d3, w1, dmat),
             )
         return out
 
-    def _dense(self, dev: np.ndarray, a_loc: np.ndarray, b_loc: np.ndarray, n_c: int):
-        """(group, node) × small-factor matrix with the row-node values ``dev`` scattered."""
-        n_nodes = self.nodes
-        n_b = self.st.n_b
-        rowidx = a_loc[None, :] * n_nodes + np.arange(n_nodes)[:, None]
-        shape = (n_c * n_nodes, n_b)
-        if self.unique_pairs:
-            out = np.zeros(shape)
-            out[rowidx, b_loc[None, :]] = dev
-        else:
-            flat = (rowidx * n_b + b_loc[None, :]).ravel()
-            out = np.bincount(flat, weights=dev.ravel(), minlength=shape[0] * shape[1])
-            out = out.reshape(shape)
-        return out, rowidx
-
     def _chunk_b(self, ch, keep, amat: np.ndarray, adiag: np.ndarray) -> dict:
         """Contraction of the third derivatives of log L_a with A = H_v⁻¹ (chunk)."""
-        st = self.st
-        a_lo, a_hi, r_lo, r_hi = ch
-        a_loc = st.a[r_lo:r_hi] - a_lo
-        b_loc = st.b[r_lo:r_hi]
-        starts = st.a_starts[a_lo:a_hi] - r_lo
-        d1, d2, d3, post, pr, dev, xi_t, _ = keep
-        dmat, rowidx = self._dense(dev, a_loc, b_loc, a_hi - a_lo)
-        y = (dmat @ amat)[rowidx, b_loc[None, :]]  # (A d_ak) at each row's year
-        ad = adiag[b_loc]
-        qa = np.add.reduceat(dev * y, starts, axis=1)
-        ea = np.add.reduceat(d2 * ad, starts, axis=1)
-        cdev = qa + ea
-        cdev -= (post * cdev).sum(axis=0)
-        tau = d3 * ad
-        tau += cdev[:, a_loc] * d1
-        tau += 2.0 * d2 * y
-        ptau = pr * tau
-        t_rows = ptau.sum(axis=0)
-        t_sig = float((np.add.reduceat(ptau, starts, axis=1) * xi_t).sum())
-        return {
-            "tv": np.bincount(b_loc, weights=t_rows, minlength=st.n_b),
-            "tphi": np.r_[self.X[r_lo:r_hi].T @ t_rows, t_sig],
-        }
+        _, _, r_lo, r_hi = ch
+        starts, xi, post, d1, d2, d3, w1, dmat = keep
+        k_beta = self.X.shape[1]
+        tv = np.zeros(self.st.n_b)
+        tphi = np.zeros(k_beta + 1)
+        agq_third(
+            self.st.b[r_lo:r_hi],
+            starts,
+            xi,
+            post,
+            d1,
+            d2,
+            d3,
+            w1,
+            dmat @ amat,
+            adiag,
+            self.X[r_lo:r_hi],
+            tv,
+            tphi,
+        )
+        return {"tv": tv, "tphi": tphi}
 
     def _gather(self, parts: list[dict], key: str):
         return sum(p[key] for p in parts)
