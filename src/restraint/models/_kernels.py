@@ -135,31 +135,71 @@ def probit_logpdf_array(t: np.ndarray, order: int, tab: np.ndarray):
 
 @_jit
 def agq_pass(
-    c, q, b, starts, xi, logw, sa, final, X, d1, d2, d3, w1, post, dmat, gv, hd, scores, gvp_e, tab
+    c,
+    q,
+    b,
+    starts,
+    xi,
+    logw,
+    sa,
+    final,
+    X,
+    d1,
+    d2,
+    d3,
+    w1,
+    post,
+    gv,
+    hd,
+    cov,
+    gvp,
+    gphi,
+    hphi,
+    tab,
 ):
     """One adaptive-quadrature pass over a block of large-factor groups (crossed AGQ).
 
-    Rows ``starts[g]:starts[g+1]`` belong to group ``g``; ``b`` is each row's small-factor
-    code and ``c`` its linear predictor including the small-factor effect. With
-    ``ℓ_ik = log Φ(q_i(c_i + σ ξ_gk))`` it fills, per row and node, ``d1 = ∂ℓ/∂η``,
-    ``d2 = ∂²ℓ/∂η²`` and (``final``) ``d3``; per group the posterior node weights ``post``;
-    per row the posterior mean ``w1`` of ``d1``; per small-factor level the sums ``gv`` of
-    ``w1`` and ``hd`` of the posterior mean of ``d2``; and ``dmat[g*K + k, b]``, the row
-    deviations ``d1 - w1`` summed by (group, node) and level (caller zeroes ``dmat``,
-    ``gv``, ``hd``, ``gvp_e``). With ``final`` also the group scores at each node,
-    ``scores[g, k] = (Σ_i d1 x_i, ξ_gk Σ_i d1)``, and ``gvp_e[b]``, the posterior-expected
-    second-derivative part of ∂G'/∂(β, σ) by level. Returns the sum of the groups' log
-    integrated likelihoods.
+    Rows ``starts[g]:starts[g+1]`` belong to group ``g`` (sorted by small-factor code
+    ``b`` within the group); ``c`` is each row's linear predictor including its
+    small-factor effect. With ``ℓ_ik = log Φ(q_i(c_i + σ ξ_gk))`` it fills, per row and
+    node, ``d1 = ∂ℓ/∂η``, ``d2 = ∂²ℓ/∂η²`` and (``final``) ``d3``; per group the posterior
+    node weights ``post``; per row the posterior mean ``w1`` of ``d1``. It adds to (the
+    caller zeroes them):
+
+    * ``gv[b]``, ``hd[b]``: sums by small-factor level of ``w1`` and of the posterior mean
+      of ``d2`` (the score and expected curvature in the small-factor effects);
+    * ``cov``: the lower triangle of ``Σ_g Σ_k π_gk D_gk D_gk'`` with
+      ``D_gk[b] = Σ_{i∈g, b_i=b} (d1_ik - w1_i)``, the posterior-covariance part of the
+      curvature;
+    * with ``final``, ``gvp[b]`` (level × (β, σ)), the derivative of the small-factor
+      score in (β, σ_a), ``gphi``, the score in (β, σ_a), and ``hphi``, the lower triangle
+      of the Hessian in (β, σ_a) at fixed small-factor effects (as in
+      :func:`oneway_pass`).
+
+    Returns the sum of the groups' log integrated likelihoods.
     """
     n_c, n_k = xi.shape
     p = X.shape[1]
     f = np.empty(n_k)
+    s2 = np.empty(n_k)
+    sc = np.empty((n_k, p + 1))
+    mean = np.empty(p + 1)
+    max_rows = 0
+    for g in range(n_c):
+        max_rows = max(max_rows, starts[g + 1] - starts[g])
+    # Node-major deviations of the group's rows, so that the pair loop below runs over
+    # contiguous memory (vectorised multiply-adds).
+    dev_t = np.empty((n_k, max_rows))
+    acc_r = np.empty(max_rows)
     ll = 0.0
     for g in range(n_c):
         lo = starts[g]
         hi = starts[g + 1]
         for k in range(n_k):
             f[k] = logw[g, k]
+            s2[k] = 0.0
+            for j in range(p + 1):
+                sc[k, j] = 0.0
         for i in range(lo, hi):
             qi = q[i]
             ci = c[i]
@@ -167,11 +207,17 @@ def agq_pass(
                 t = qi * (ci + sa * xi[g, k])
                 lc, m = logcdf_mills(t, tab)
                 f[k] += lc
-                d1[i, k] = qi * m
+                dk = qi * m
+                d1[i, k] = dk
                 tm = t + m
-                d2[i, k] = -m * tm
+                e2 = -m * tm
+                d2[i, k] = e2
                 if final:
-                    d3[i, k] = qi * m * (tm * (tm + m) - 1.0)
+                    s2[k] += e2
+                    d3[i, k] = dk * (tm * (tm + m) - 1.0)
+                    for j in range(p):
+                        sc[k, j] += dk * X[i, j]
+                    sc[k, p] += dk * xi[g, k]
         fmax = f[0]
         for k in range(1, n_k):
             if f[k] > fmax:
@@ -185,9 +231,21 @@ def agq_pass(
             post[g, k] /= tot
         ll += math.log(tot) + fmax
         if final:
+            for j in range(p + 1):
+                acc = 0.0
+                for k in range(n_k):
+                    acc += post[g, k] * sc[k, j]
+                mean[j] = acc
+                gphi[j] += acc
             for k in range(n_k):
+                pk = post[g, k]
+                hphi[p, p] += pk * xi[g, k] * xi[g, k] * s2[k]
                 for j in range(p + 1):
-                    scores[g, k, j] = 0.0
+                    for r in range(j + 1):
+                        hphi[j, r] += pk * sc[k, j] * sc[k, r]
+            for j in range(p + 1):
+                for r in range(j + 1):
+                    hphi[j, r] -= mean[j] * mean[r]
         for i in range(lo, hi):
             bi = b[i]
             a1 = 0.0
@@ -201,42 +259,78 @@ def agq_pass(
             w1[i] = a1
             gv[bi] += a1
             hd[bi] += a2
-            row = g * n_k
             for k in range(n_k):
-                dmat[row + k, bi] += d1[i, k] - a1
+                dev_t[k, i - lo] = d1[i, k] - a1
             if final:
                 for j in range(p):
-                    gvp_e[bi, j] += X[i, j] * a2
-                gvp_e[bi, p] += a2x
+                    xj = X[i, j]
+                    gvp[bi, j] += xj * a2
+                    for r in range(j + 1):
+                        hphi[j, r] += a2 * xj * X[i, r]
+                    hphi[p, j] += a2x * xj
+                gvp[bi, p] += a2x
                 for k in range(n_k):
-                    dk = d1[i, k]
-                    for j in range(p):
-                        scores[g, k, j] += dk * X[i, j]
-                    scores[g, k, p] += dk * xi[g, k]
+                    w = post[g, k] * dev_t[k, i - lo]
+                    for j in range(p + 1):
+                        gvp[bi, j] += w * (sc[k, j] - mean[j])
+        # Lower triangle of Σ_k π_k D_k D_k'; rows are sorted by level within the group, so
+        # b_j <= b_i for j < i (equal levels: both orders fall on the diagonal).
+        n_r = hi - lo
+        for ri in range(n_r):
+            for rj in range(ri + 1):
+                acc_r[rj] = 0.0
+            for k in range(n_k):
+                s = post[g, k] * dev_t[k, ri]
+                for rj in range(ri + 1):
+                    acc_r[rj] += s * dev_t[k, rj]
+            bi = b[lo + ri]
+            for rj in range(ri):
+                bj = b[lo + rj]
+                if bj == bi:
+                    cov[bi, bj] += 2.0 * acc_r[rj]
+                else:
+                    cov[bi, bj] += acc_r[rj]
+            cov[bi, bi] += acc_r[ri]
     return ll
 
 
 @_jit
-def agq_third(b, starts, xi, post, d1, d2, d3, w1, ymat, adiag, X, tv, tphi):
+def agq_third(b, starts, xi, post, d1, d2, d3, w1, amat, X, tv, tphi):
     """Contraction of the groups' third derivatives with ``A = H_v⁻¹`` (crossed AGQ).
 
-    ``ymat = dmat @ A`` from :func:`agq_pass`; adds to ``tv`` (per small-factor level) and
-    ``tphi`` (β then σ) what the gradient of ``log det H_v`` needs.
+    Uses the row quantities of the final :func:`agq_pass`; adds to ``tv`` (per
+    small-factor level) and ``tphi`` (β then σ) what the gradient of ``log det H_v`` needs.
     """
     n_c, n_k = xi.shape
     p = X.shape[1]
     cdev = np.empty(n_k)
+    max_rows = 0
+    for g in range(n_c):
+        max_rows = max(max_rows, starts[g + 1] - starts[g])
+    y = np.empty((max_rows, n_k))
+    dev = np.empty((max_rows, n_k))
     for g in range(n_c):
         lo = starts[g]
         hi = starts[g + 1]
-        row = g * n_k
+        n_r = hi - lo
+        for r in range(n_r):
+            for k in range(n_k):
+                dev[r, k] = d1[lo + r, k] - w1[lo + r]
+        # y_ik = Σ_j A[b_i, b_j] (d1_jk - w1_j) over the group's rows: (A D_gk) at b_i.
+        for ri in range(n_r):
+            for k in range(n_k):
+                y[ri, k] = 0.0
+            arow = amat[b[lo + ri]]
+            for rj in range(n_r):
+                a_ij = arow[b[lo + rj]]
+                for k in range(n_k):
+                    y[ri, k] += a_ij * dev[rj, k]
         for k in range(n_k):
             cdev[k] = 0.0
         for i in range(lo, hi):
-            bi = b[i]
-            ad = adiag[bi]
+            ad = amat[b[i], b[i]]
             for k in range(n_k):
-                cdev[k] += (d1[i, k] - w1[i]) * ymat[row + k, bi] + d2[i, k] * ad
+                cdev[k] += dev[i - lo, k] * y[i - lo, k] + d2[i, k] * ad
         mean = 0.0
         for k in range(n_k):
             mean += post[g, k] * cdev[k]
@@ -245,10 +339,10 @@ def agq_third(b, starts, xi, post, d1, d2, d3, w1, ymat, adiag, X, tv, tphi):
         t_sig = 0.0
         for i in range(lo, hi):
             bi = b[i]
-            ad = adiag[bi]
+            ad = amat[bi, bi]
             tr = 0.0
             for k in range(n_k):
-                tau = d3[i, k] * ad + cdev[k] * d1[i, k] + 2.0 * d2[i, k] * ymat[row + k, bi]
+                tau = d3[i, k] * ad + cdev[k] * d1[i, k] + 2.0 * d2[i, k] * y[i - lo, k]
                 pt = post[g, k] * tau
                 tr += pt
                 t_sig += pt * xi[g, k]
@@ -256,3 +350,132 @@ def agq_third(b, starts, xi, post, d1, d2, d3, w1, ymat, adiag, X, tv, tphi):
             for j in range(p):
                 tphi[j] += X[i, j] * tr
         tphi[p] += t_sig
+
+
+@_jit
+def oneway_pass(c, q, sigma, xi, logw, starts, hessian, X, d2, grad, hess, tab):
+    """One quadrature pass of the one-way random-intercept probit over a block of groups.
+
+    ``η_ik = c_i + σ ξ_gk`` for the rows ``starts[g]:starts[g+1]`` of group ``g``; ``logw``
+    includes the standard-normal density. With ``D_gk`` the score of group ``g`` at node
+    ``k`` in ``(β, σ)`` and ``π_gk`` its posterior weight, adds ``Σ_g Σ_k π_gk D_gk`` to
+    ``grad`` and, with ``hessian``, ``Σ_g [Σ_k π_gk (∂D_gk + D_gk D_gk') - D̄_g D̄_g']`` to
+    the lower triangle of ``hess`` (both in σ, not log σ). ``d2`` is scratch of shape
+    (rows, K) when ``hessian``.
+    Returns the sum of the groups' log integrated likelihoods.
+    """
+    n_g, n_k = xi.shape
+    p = X.shape[1]
+    f = np.empty(n_k)
+    s1 = np.empty(n_k)
+    s2 = np.empty(n_k)
+    sc = np.empty((n_k, p + 1))
+    post = np.empty(n_k)
+    mean = np.empty(p + 1)
+    ll = 0.0
+    for g in range(n_g):
+        lo = starts[g]
+        hi = starts[g + 1]
+        for k in range(n_k):
+            f[k] = logw[g, k]
+            s1[k] = 0.0
+            s2[k] = 0.0
+            for j in range(p):
+                sc[k, j] = 0.0
+        for i in range(lo, hi):
+            qi = q[i]
+            ci = c[i]
+            for k in range(n_k):
+                t = qi * (ci + sigma * xi[g, k])
+                lc, m = logcdf_mills(t, tab)
+                f[k] += lc
+                g1 = qi * m
+                s1[k] += g1
+                for j in range(p):
+                    sc[k, j] += g1 * X[i, j]
+                if hessian:
+                    e2 = -m * (t + m)
+                    s2[k] += e2
+                    d2[i, k] = e2
+        fmax = f[0]
+        for k in range(1, n_k):
+            if f[k] > fmax:
+                fmax = f[k]
+        tot = 0.0
+        for k in range(n_k):
+            post[k] = math.exp(f[k] - fmax)
+            tot += post[k]
+        for k in range(n_k):
+            post[k] /= tot
+            sc[k, p] = s1[k] * xi[g, k]
+        ll += math.log(tot) + fmax
+        for j in range(p + 1):
+            acc = 0.0
+            for k in range(n_k):
+                acc += post[k] * sc[k, j]
+            mean[j] = acc
+            grad[j] += acc
+        if not hessian:
+            continue
+        for i in range(lo, hi):
+            w2 = 0.0
+            w2x = 0.0
+            for k in range(n_k):
+                w = post[k] * d2[i, k]
+                w2 += w
+                w2x += w * xi[g, k]
+            for j in range(p):
+                xj = X[i, j]
+                for r in range(j + 1):
+                    hess[j, r] += w2 * xj * X[i, r]
+                hess[p, j] += w2x * xj
+        for k in range(n_k):
+            hess[p, p] += post[k] * xi[g, k] * xi[g, k] * s2[k]
+            for j in range(p + 1):
+                for r in range(j + 1):
+                    hess[j, r] += post[k] * sc[k, j] * sc[k, r]
+        for j in range(p + 1):
+            for r in range(j + 1):
+                hess[j, r] -= mean[j] * mean[r]
+    return ll
+
+
+@_jit
+def group_modes_pass(c, q, sigma, starts, xi, scale, tol, maxiter, tab):
+    """Per-group mode and curvature scale of ``Σ_i log Φ(q_i(c_i + σξ)) - ξ²/2``.
+
+    Newton steps from ``xi`` (updated in place), each group on its own; the function is
+    strictly concave (second derivative ≤ -1), so steps are only capped (±4) for safety.
+    Writes ``scale = (-h''(mode))^(-1/2)`` and returns the number of groups that did not
+    converge within ``maxiter`` steps.
+    """
+    n_g = xi.shape[0]
+    failed = 0
+    for g in range(n_g):
+        lo = starts[g]
+        hi = starts[g + 1]
+        x = xi[g]
+        ok = False
+        h = -1.0
+        for it in range(maxiter + 1):
+            g1 = 0.0
+            h2 = 0.0
+            for i in range(lo, hi):
+                qi = q[i]
+                t = qi * (c[i] + sigma * x)
+                lc, m = logcdf_mills(t, tab)
+                g1 += qi * m
+                h2 -= m * (t + m)
+            h = sigma * sigma * h2 - 1.0
+            if ok or it == maxiter:
+                break
+            step = -(sigma * g1 - x) / h
+            step = min(4.0, max(-4.0, step))
+            x += step
+            # One more pass after convergence gives the curvature at the final point.
+            ok = abs(step) < tol
+        xi[g] = x
+        scale[g] = 1.0 / math.sqrt(-h)
+        if not ok:
+            failed += 1
+    return failed

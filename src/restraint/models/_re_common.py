@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from restraint.errors import EstimationError, EstimationWarning
+from restraint.models._kernels import PROBIT_TABLE, group_modes_pass
 from restraint.models.formula import Design, design
 from restraint.models.quadrature import probit_logpdf
 
@@ -168,87 +169,6 @@ def run_blocks(fn: Callable[[int, int], Any], n_items: int, min_block: int = 1) 
     return [f.result() for f in futures]
 
 
-@dataclass
-class NodePass:
-    """One quadrature pass over every group, node-major: arrays are (K, N) or (K, ..., G)."""
-
-    ll_groups: np.ndarray  # (G,) log of each group's integrated likelihood
-    post: np.ndarray  # (K, G) posterior weights of the nodes
-    d1: np.ndarray | None = None  # (K, N) dℓ/dη at each node and row (when kept)
-    d2: np.ndarray | None = None  # (K, N) d²ℓ/dη²
-    d3: np.ndarray | None = None  # (K, N) d³ℓ/dη³
-    s1: np.ndarray | None = None  # (K, G) Σ_{i in g} dℓ/dη
-    s2: np.ndarray | None = None  # (K, G) Σ_{i in g} d²ℓ/dη²
-    sx: np.ndarray | None = None  # (K, p, G) Σ_{i in g} dℓ/dη x_i (when xt is given)
-
-
-def node_pass(
-    c: np.ndarray,
-    q: np.ndarray,
-    sigma: float,
-    xi: np.ndarray,
-    logw: np.ndarray,
-    codes: np.ndarray,
-    starts: np.ndarray,
-    order: int = 2,
-    *,
-    const_nodes: bool = False,
-    xt: np.ndarray | None = None,
-    keep: tuple[str, ...] = ("d1", "d2", "d3"),
-) -> NodePass:
-    """Integrate each group's random effect with the rule ``(xi, logw)`` (shape (G, K)).
-
-    ``η_ik = c_i + σ ξ_{g(i)k}``; the integrand is ``Π_i Φ(q_i η_ik)``; ``logw`` includes
-    the standard-normal density, so the result is ``log ∫ Π Φ(q(c + σξ)) φ(ξ) dξ``.
-    Besides the group log-likelihoods and posterior node weights it keeps the row
-    derivatives named in ``keep`` (up to ``order``) and the per-group sums ``s1``, ``s2``
-    and, given ``xt`` (the design transposed, (p, N)), ``sx``. ``const_nodes`` says every
-    group shares the nodes (non-adaptive rule). Work is split over nodes between threads.
-    """
-    n_nodes = xi.shape[1]
-    n = len(c)
-    n_groups = len(starts)
-    xi_t = np.ascontiguousarray(xi.T)
-    d1 = np.empty((n_nodes, n)) if "d1" in keep else None
-    d2 = np.empty((n_nodes, n)) if order >= 2 and "d2" in keep else None
-    d3 = np.empty((n_nodes, n)) if order >= 3 and "d3" in keep else None
-    s1 = np.empty((n_nodes, n_groups))
-    s2 = np.empty((n_nodes, n_groups)) if order >= 2 else None
-    sx = np.empty((n_nodes, xt.shape[0], n_groups)) if xt is not None else None
-    f = np.empty((n_nodes, n_groups))
-
-    def block(lo: int, hi: int) -> None:
-        for k in range(lo, hi):
-            if const_nodes:
-                eta = c + sigma * xi_t[k, 0]
-            else:
-                eta = c + sigma * xi_t[k][codes]
-            t = q * eta
-            logcdf, mills, e2, e3 = probit_logpdf(t, order=order)
-            f[k] = np.add.reduceat(logcdf, starts)
-            g1 = np.multiply(q, mills, out=mills)
-            s1[k] = np.add.reduceat(g1, starts)
-            if sx is not None:
-                sx[k] = np.add.reduceat(g1 * xt, starts, axis=1)
-            if d1 is not None:
-                d1[k] = g1
-            if e2 is not None:
-                s2[k] = np.add.reduceat(e2, starts)
-                if d2 is not None:
-                    d2[k] = e2
-            if d3 is not None:
-                np.multiply(q, e3, out=d3[k])
-
-    run_blocks(block, n_nodes)
-    f += logw.T
-    fmax = f.max(axis=0, keepdims=True)
-    e = np.exp(f - fmax)
-    tot = e.sum(axis=0, keepdims=True)
-    ll = (np.log(tot) + fmax)[0]
-    post = e / tot
-    return NodePass(ll_groups=ll, post=post, d1=d1, d2=d2, d3=d3, s1=s1, s2=s2, sx=sx)
-
-
 def group_modes(
     c: np.ndarray,
     q: np.ndarray,
@@ -261,27 +181,32 @@ def group_modes(
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Mode ``m_g`` and curvature scale ``s_g`` of ``Σ_i log Φ(q(c + σξ)) - ξ²/2`` per group.
 
-    Newton steps, vectorised over groups; the function is strictly concave (second
-    derivative ≤ -1), so the steps are only capped for safety far from the mode.
+    Newton steps per group (compiled kernel, groups split between threads); the function
+    is strictly concave (second derivative ≤ -1), so the steps are only capped for safety
+    far from the mode.
     Returns (mode, scale, converged) with ``scale = (-h''(mode))^(-1/2)``.
     """
     n_groups = len(starts)
-    xi = np.zeros(n_groups) if start is None else start.copy()
-    converged = False
-    for _ in range(maxiter):
-        t = q * (c + sigma * xi[codes])
-        _, mills, d2, _ = probit_logpdf(t, order=2)
-        g1 = sigma * segsum(q * mills, starts) - xi
-        h = sigma * sigma * segsum(d2, starts) - 1.0
-        step = np.clip(-g1 / h, -4.0, 4.0)
-        xi = xi + step
-        if np.max(np.abs(step)) < tol:
-            converged = True
-            break
-    t = q * (c + sigma * xi[codes])
-    _, _, d2, _ = probit_logpdf(t, order=2)
-    h = sigma * sigma * segsum(d2, starts) - 1.0
-    return xi, 1.0 / np.sqrt(-h), converged
+    xi = np.zeros(n_groups) if start is None else np.array(start, dtype=float)
+    scale = np.empty(n_groups)
+    starts_ext = np.r_[starts, len(c)]
+
+    def block(lo: int, hi: int) -> int:
+        r_lo, r_hi = starts_ext[lo], starts_ext[hi]
+        return group_modes_pass(
+            c[r_lo:r_hi],
+            q[r_lo:r_hi],
+            sigma,
+            starts_ext[lo : hi + 1] - r_lo,
+            xi[lo:hi],
+            scale[lo:hi],
+            tol,
+            maxiter,
+            PROBIT_TABLE,
+        )
+
+    failed = sum(run_blocks(block, n_groups, min_block=64))
+    return xi, scale, failed == 0
 
 
 def pooled_probit(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float, bool]:

@@ -40,6 +40,7 @@ from restraint.models._kernels import PROBIT_TABLE, agq_pass, agq_third
 from restraint.models._re_common import (
     LOG_SIGMA_MAX,
     LOG_SIGMA_MIN,
+    OptimResult,
     Prepared,
     blas_single_thread,
     fd_hessian,
@@ -64,9 +65,11 @@ __all__ = ["crossed_re_probit"]
 # Dense blocks of the large × small factor matrix are built this many cells at a time, so
 # memory stays linear in the number of rows whatever the number of levels.
 _CHUNK_CELLS = 2_000_000
-# Nodes used by the quadrature method's first, approximate, stage.
+# Nodes and gradient tolerance of the quadrature method's first, approximate, stage. Going
+# from 7 to 15 nodes moves the gradient by a few units on the study's data, so a tighter
+# first stage buys nothing.
 _STAGE1_NODES = 7
-_STAGE1_GTOL = 1e-2
+_STAGE1_GTOL = 0.5
 
 
 @dataclass
@@ -329,52 +332,31 @@ def _start_inverse_hessian(fun, model, theta0, f0, g0, k_beta) -> np.ndarray:
         return hinv
 
 
-def _optimise(
-    fun, model, theta0: np.ndarray, k_beta: int, gtol: float, maxiter: int, nodes: int | None = None
-):
-    """Maximise, then take the Hessian for the standard errors.
-
-    Laplace (``nodes`` None): BFGS from a scaled start to ``gtol``.
-
-    Quadrature: the nodes are adapted at the start and held fixed while BFGS runs (so value
-    and gradient agree exactly), with at most 7 nodes, to a loose tolerance; then, with
-    ``nodes`` nodes, Newton steps using the Hessian from that first stage, re-adapting the
-    nodes at each step, until the gradient is below ``gtol``.
-
-    The Hessian comes from forward differences of the analytic gradient (nodes fixed).
-    """
+def _optimise(fun, model, theta0: np.ndarray, k_beta: int, gtol: float, maxiter: int):
+    """Laplace: BFGS from a scaled start to ``gtol``, then the Hessian for the standard
+    errors by forward differences of the analytic gradient."""
     theta = theta0.copy()
     nit = 0
-    if nodes is not None:
-        model.adapt(theta)
-        model.set_nodes(min(nodes, _STAGE1_NODES))
     f0, g0 = fun(theta)
-    # The models keep warm-start state (modes, nodes) between evaluations; a shallow copy
-    # of their attributes restores it after exploratory evaluations (arrays are replaced,
+    # The models keep warm-start state (modes) between evaluations; a shallow copy of
+    # their attributes restores it after exploratory evaluations (arrays are replaced,
     # never modified in place).
     snapshot = dict(model.__dict__)
     hinv = _start_inverse_hessian(fun, model, theta, f0, g0, k_beta)
     model.__dict__.update(snapshot)
-    res = maximise(
-        fun,
-        theta,
-        gtol=res_gtol(gtol, nodes),
-        maxiter=maxiter,
-        hess_inv0=hinv,
-        known=(f0, g0),
-    )
+    res = maximise(fun, theta, gtol=gtol, maxiter=maxiter, hess_inv0=hinv, known=(f0, g0))
     nit += res.nit
     for _ in range(3):
         # A line search can fail ("precision loss") on a flat stretch before the gradient
         # is small; a restart from there with a fresh curvature model usually finishes.
         if res.success or "precision loss" not in res.message:
             break
-        if np.max(np.abs(res.grad)) < max(10 * gtol, 1e-3) and nodes is None:
+        if np.max(np.abs(res.grad)) < max(10 * gtol, 1e-3):
             break
         res = maximise(
             fun,
             res.x,
-            gtol=res_gtol(gtol, nodes),
+            gtol=gtol,
             maxiter=maxiter,
             hess_inv0=_start_inverse_hessian(fun, model, res.x, *res.last[:2], k_beta),
         )
@@ -382,73 +364,107 @@ def _optimise(
     theta = res.x.copy()
     theta[k_beta:] = np.clip(theta[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
     llf, grad = fun(theta) if not np.array_equal(theta, res.x) else res.last
-    if nodes is not None:
-        # BFGS's own inverse-Hessian estimate proved too rough for the Newton phase
-        # (slow linear convergence); differences of the cheap stage-1 gradient are not.
-        snapshot = dict(model.__dict__)
-        hess1 = fd_hessian(lambda th: fun(th)[1], theta, 1e-5, g0=grad)
-        model.__dict__.update(snapshot)
-        model.set_nodes(nodes)
-        theta, llf, grad, ok, it, msg = _newton_readapt(fun, model, theta, hess1, k_beta, gtol)
-        nit += it
-        res.success = ok
-        res.message = msg
     res.nit = nit
     res.x = theta
+    snapshot = dict(model.__dict__)
+    hess = fd_hessian(lambda th: fun(th)[1], theta, 1e-5, g0=grad)
+    model.__dict__.update(snapshot)  # modes as at the estimates
+    return res, llf, grad, hess
+
+
+def _optimise_agq(fun, model, theta0: np.ndarray, k_beta: int, gtol: float, nodes: int):
+    """Quadrature: Newton steps with the model's approximate Hessian, re-adapting the nodes
+    at each point, first with at most 7 nodes to a loose tolerance, then with ``nodes``
+    nodes until the gradient is below ``gtol``; then the Hessian for the standard errors
+    by forward differences of the analytic gradient (nodes fixed at the estimates).
+
+    The approximate Hessian (:attr:`_AGQ.approx_hessian`) omits only part of the
+    log-determinant's curvature, so the steps converge in a few iterations.
+    """
+    model.set_nodes(min(nodes, _STAGE1_NODES))
+    theta, llf, grad, ok, nit, msg = _newton_agq(
+        fun, model, theta0.copy(), k_beta, max(gtol, _STAGE1_GTOL)
+    )
+    model.set_nodes(nodes)
+    theta, llf, grad, ok, nit2, msg = _newton_agq(fun, model, theta, k_beta, gtol)
+    res = OptimResult(
+        x=theta, fun=-llf, grad=grad, success=ok, message=msg, nit=nit + nit2, nfev=nit + nit2
+    )
     snapshot = dict(model.__dict__)
     hess = fd_hessian(lambda th: fun(th)[1], theta, 1e-5, g0=grad)
     model.__dict__.update(snapshot)  # modes and nodes as at the estimates
     return res, llf, grad, hess
 
 
-def res_gtol(gtol: float, nodes: int | None) -> float:
-    """Gradient tolerance of the BFGS stage: final for Laplace, loose for quadrature."""
-    return gtol if nodes is None else max(gtol, _STAGE1_GTOL)
+def _newton_agq(fun, model, theta, k_beta, gtol, maxiter: int = 50):
+    """Newton steps from ``theta`` with :attr:`_AGQ.approx_hessian`, re-adapting the
+    nodes at each point; log σ held at a bound when the gradient pushes past it.
 
-
-def _newton_readapt(fun, model, theta, hess, k_beta, gtol, maxiter: int = 30):
-    """Quasi-Newton steps from a given Hessian, re-adapting the quadrature nodes at each point.
-
-    The Hessian (from the cheaper first stage) is refined by BFGS updates with the
-    gradients met on the way. Returns (θ, llf, gradient, converged, iterations, message).
-    Steps are halved while the log-likelihood falls.
+    Returns (θ, llf, gradient, converged, iterations, message). A step is halved while it
+    neither raises the log-likelihood nor halves the gradient (re-adapting the nodes moves
+    the objective by the quadrature error, so the value alone cannot judge small steps);
+    when halving fails, BFGS (nodes fixed) takes over.
     """
-    info = -0.5 * (hess + hess.T)
-    try:
-        linalg.cho_factor(info, lower=True)
-    except linalg.LinAlgError:
-        info = None
     model.adapt(theta)
     llf, grad = fun(theta)
     for it in range(1, maxiter + 1):
-        if np.max(np.abs(grad)) < gtol:
-            return theta, llf, grad, True, it, f"Newton steps converged (|gradient| < {gtol:g})"
-        if info is None:
+        if not np.isfinite(llf) or model.approx_hessian is None:
             break
-        step = linalg.cho_solve(linalg.cho_factor(info, lower=True), grad)
+        free = _free_coordinates(theta, grad, k_beta)
+        if np.max(np.abs(grad[free])) < gtol:
+            return theta, llf, grad, True, it, f"Newton steps converged (|gradient| < {gtol:g})"
+        step = np.zeros_like(theta)
+        # At most 2 in a coefficient and 1 in a log σ per step (e-fold changes of σ are
+        # already far outside where the local model holds).
+        cap = np.where(np.arange(len(theta)) < k_beta, 2.0, 1.0)
+        step[free] = _ascent_step(model.approx_hessian[np.ix_(free, free)], grad[free], cap[free])
         lam = 1.0
         while True:
             cand = theta + lam * step
             cand[k_beta:] = np.clip(cand[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
             model.adapt(cand)
             f_new, g_new = fun(cand)
-            # Re-adapted nodes shift the objective by the quadrature error only; a fall
-            # beyond that means the step overshot.
-            if f_new >= llf - 1e-6 or lam < 1e-3:
+            # Re-adapted nodes shift the objective by the quadrature error (about 1e-2 with
+            # 7 nodes here), so a small fall need not mean an overshoot: a step is also
+            # taken when it halves the free gradient.
+            better = f_new >= llf - 1e-6 or (
+                np.max(np.abs(g_new[free])) < 0.5 * np.max(np.abs(grad[free]))
+            )
+            if better or lam < 1e-3:
                 break
             lam /= 2
-        s_vec = cand - theta
-        y_vec = grad - g_new  # change in the gradient of -llf
-        sy = float(s_vec @ y_vec)
-        if sy > 1e-12:
-            bs = info @ s_vec
-            info = info + np.outer(y_vec, y_vec) / sy - np.outer(bs, bs) / float(s_vec @ bs)
+        if not better:
+            break
         theta, llf, grad = cand, f_new, g_new
     # Fall back to BFGS with the nodes adapted at the current point.
-    res = maximise(fun, theta, gtol=gtol, maxiter=500, known=(llf, grad))
+    model.adapt(theta)
+    res = maximise(fun, theta, gtol=gtol, maxiter=500)
     theta = res.x
     llf, grad = res.last
     return theta, llf, grad, res.success, maxiter + res.nit, f"BFGS: {res.message}"
+
+
+def _free_coordinates(theta: np.ndarray, grad: np.ndarray, k_beta: int) -> np.ndarray:
+    """Coordinates not held at a log σ bound by a gradient pointing past it."""
+    free = np.ones(len(theta), dtype=bool)
+    for j in range(k_beta, len(theta)):
+        at_low = theta[j] <= LOG_SIGMA_MIN + 1e-12 and grad[j] < 0
+        at_high = theta[j] >= LOG_SIGMA_MAX - 1e-12 and grad[j] > 0
+        free[j] = not (at_low or at_high)
+    return free
+
+
+def _ascent_step(hess: np.ndarray, grad: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Newton ascent step ``(-H)⁻¹ g``, with ``-H`` made positive definite (eigenvalues
+    floored) and the step scaled down so that no coordinate moves more than ``cap``."""
+    w, vecs = np.linalg.eigh(-0.5 * (hess + hess.T))
+    floor = 1e-6 * max(float(np.max(np.abs(w))), 1.0)
+    w = np.maximum(np.abs(w), floor)
+    step = vecs @ ((vecs.T @ grad) / w)
+    ratio = float(np.max(np.abs(step) / cap))
+    if ratio > 1.0:
+        step /= ratio
+    return step
 
 
 def _start(beta0: np.ndarray, sa: float, sb: float) -> np.ndarray:
@@ -567,9 +583,10 @@ def _fit_crossed(
         th[k_beta:] = np.clip(th[k_beta:], LOG_SIGMA_MIN, LOG_SIGMA_MAX)
         return model.evaluate(th)
 
-    res, llf, grad, hess = _optimise(
-        fun, model, theta0, k_beta, gtol, maxiter, nodes=int(nodes) if method == "agq" else None
-    )
+    if method == "agq":
+        res, llf, grad, hess = _optimise_agq(fun, model, theta0, k_beta, gtol, int(nodes))
+    else:
+        res, llf, grad, hess = _optimise(fun, model, theta0, k_beta, gtol, maxiter)
     theta = res.x
     cond = model.conditional()
     converged = judge_convergence(res, grad, gtol, 1e-3, notes)
@@ -632,7 +649,8 @@ class _AGQ:
     with an exact analytic gradient; the fitting driver re-adapts them at the estimates and
     refits until they settle.
 
-    Work is done in chunks of large-factor groups (threads; memory linear in rows × nodes).
+    Work is done by compiled kernels (:mod:`restraint.models._kernels`) on blocks of
+    large-factor groups in threads; memory is linear in rows × nodes.
     """
 
     def __init__(self, prep: Prepared, nodes: int) -> None:
@@ -652,11 +670,9 @@ class _AGQ:
         self._theta_last: np.ndarray | None = None
         self._dv_dtheta: np.ndarray | None = None
         self._amat: np.ndarray | None = None
-        # Chunks of large-factor groups: enough for the threads, and each chunk's dense
-        # (group, node) × small-factor block bounded in size.
-        cells = st.n_a * max(nodes, 15) * st.n_b
-        n_chunks = max(2 * n_threads(), int(np.ceil(cells / 300_000)))
-        n_chunks = min(n_chunks, st.n_a)
+        self.approx_hessian: np.ndarray | None = None
+        # Blocks of large-factor groups for the threads (two each, to even out the load).
+        n_chunks = min(2 * n_threads(), st.n_a)
         bounds = np.linspace(0, st.n_a, n_chunks + 1).round().astype(int)
         row_first = np.r_[st.a_starts, len(self.q)]
         self.chunks = [
@@ -682,7 +698,8 @@ class _AGQ:
 
     # -- one pass over the groups ---------------------------------------------------------
     def _chunk_a(self, ch, c: np.ndarray, sa: float, final: bool) -> dict:
-        """Group likelihoods, year score/curvature and the covariance part of G'' (chunk)."""
+        """Group likelihoods, small-factor score/curvature and, with ``final``, the
+        derivatives in (β, σ_a) (one block of large-factor groups)."""
         st = self.st
         a_lo, a_hi, r_lo, r_hi = ch
         n_nodes = self.nodes
@@ -695,11 +712,12 @@ class _AGQ:
         d3 = np.empty((n_r, n_nodes) if final else (0, n_nodes))
         w1 = np.empty(n_r)
         post = np.empty((n_c, n_nodes))
-        dmat = np.zeros((n_c * n_nodes, st.n_b))
         gv = np.zeros(st.n_b)
         hd = np.zeros(st.n_b)
-        scores = np.empty((n_c, n_nodes, k_beta + 1) if final else (0, 0, 0))
-        gvp_e = np.zeros((st.n_b, k_beta + 1) if final else (0, 0))
+        cov = np.zeros((st.n_b, st.n_b))
+        gvp = np.zeros((st.n_b, k_beta + 1))
+        gphi = np.zeros(k_beta + 1)
+        hphi = np.zeros((k_beta + 1, k_beta + 1))
         ll = agq_pass(
             c[r_lo:r_hi],
             self.q[r_lo:r_hi],
@@ -715,32 +733,23 @@ class _AGQ:
             d3,
             w1,
             post,
-            dmat,
             gv,
             hd,
-            scores,
-            gvp_e,
+            cov,
+            gvp,
+            gphi,
+            hphi,
             PROBIT_TABLE,
         )
-        dw = dmat * np.sqrt(post.ravel())[:, None]
-        out = {"ll": ll, "gv": gv, "hd": hd, "cov": dw.T @ dw}
+        out = {"ll": ll, "gv": gv, "hd": hd, "cov": cov}
         if final:
-            # G_vψ (year × ψ): the expected part from the kernel plus the covariance part
-            # D' diag(π) (D_ψ - D̄_ψ) over the (group, node) rows.
-            mean = np.einsum("gk,gkj->gj", post, scores)
-            sdev = (scores - mean[:, None, :]) * np.sqrt(post)[:, :, None]
-            gvp = dw.T @ sdev.reshape(n_c * n_nodes, k_beta + 1) + gvp_e
-            out.update(
-                gvp=gvp,
-                g_phi=mean.sum(axis=0),
-                keep=(starts, xi, post, d1, d2, d3, w1, dmat),
-            )
+            out.update(gvp=gvp, g_phi=gphi, h_phi=hphi, keep=(starts, xi, post, d1, d2, d3, w1))
         return out
 
-    def _chunk_b(self, ch, keep, amat: np.ndarray, adiag: np.ndarray) -> dict:
+    def _chunk_b(self, ch, keep, amat: np.ndarray) -> dict:
         """Contraction of the third derivatives of log L_a with A = H_v⁻¹ (chunk)."""
         _, _, r_lo, r_hi = ch
-        starts, xi, post, d1, d2, d3, w1, dmat = keep
+        starts, xi, post, d1, d2, d3, w1 = keep
         k_beta = self.X.shape[1]
         tv = np.zeros(self.st.n_b)
         tphi = np.zeros(k_beta + 1)
@@ -753,8 +762,7 @@ class _AGQ:
             d2,
             d3,
             w1,
-            dmat @ amat,
-            adiag,
+            amat,
             self.X[r_lo:r_hi],
             tv,
             tphi,
@@ -803,9 +811,19 @@ class _AGQ:
             )
             parts = [p for block in parts for p in block]
             g = self._gather(parts, "gv") - v / sb**2
-            hv = -(np.diag(self._gather(parts, "hd")) + self._gather(parts, "cov"))
+            cov_low = self._gather(parts, "cov")
+            cov = cov_low + np.tril(cov_low, -1).T
+            hv = -(np.diag(self._gather(parts, "hd")) + cov)
             hv[np.diag_indices_from(hv)] += 1.0 / sb**2
-            hv_cho = linalg.cho_factor(hv, lower=True)
+            try:
+                hv_cho = linalg.cho_factor(hv, lower=True)
+            except linalg.LinAlgError:
+                # -G_vv + I/σ_b² need not be positive definite far from the estimates (a
+                # log of a mixture is not concave): report the point as infeasible so the
+                # optimiser steps back, and do not predict from it.
+                self._theta_last = None
+                self.approx_hessian = None
+                return -np.inf, np.zeros(len(theta))
             step = linalg.cho_solve(hv_cho, g)
             small = np.max(np.abs(step)) < tol
             if final and (small or it >= maxiter):
@@ -821,10 +839,9 @@ class _AGQ:
         llf = llf_groups - 0.5 * (v @ v) / sb**2 - 0.5 * logdet - st.n_b * np.log(sb)
 
         amat = linalg.cho_solve(hv_cho, np.eye(st.n_b))
-        adiag = np.diag(amat).copy()
         chunk_parts = list(zip(self.chunks, [p["keep"] for p in parts], strict=True))
         bparts = run_blocks(
-            lambda lo, hi: [self._chunk_b(ch, kp, amat, adiag) for ch, kp in chunk_parts[lo:hi]],
+            lambda lo, hi: [self._chunk_b(ch, kp, amat) for ch, kp in chunk_parts[lo:hi]],
             len(chunk_parts),
         )
         bparts = [p for block in bparts for p in block]
@@ -849,6 +866,24 @@ class _AGQ:
         self._dv_dtheta = amat @ dmat
         self._theta_last = theta.copy()
         self._amat = amat
+        # Hessian of g(θ, v̂(θ)) = G - |v̂|²/(2σ_b²), the log-likelihood without the
+        # log-determinant term: exact second derivatives at fixed v plus the profile term
+        # (∂²g/∂θ∂v) A (∂²g/∂v∂θ). Only the optimiser's steps use it; the standard errors
+        # come from differences of the exact gradient.
+        h_low = self._gather(parts, "h_phi")
+        h_phi = h_low + np.tril(h_low, -1).T
+        k = k_beta
+        hess = np.zeros((k + 2, k + 2))
+        hess[:k, :k] = h_phi[:k, :k]
+        hess[:k, k] = hess[k, :k] = h_phi[:k, k] * sa
+        hess[k, k] = sa * sa * h_phi[k, k] + sa * g_phi[k]
+        # Plus the direct dependence of -½ log det H_v on σ_b (H_v = -G_vv + I/σ_b²), which
+        # is most of that term's curvature.
+        hess[k + 1, k + 1] = (
+            -2.0 * (v @ v) / sb**2 - 2.0 * trace / sb**2 + 2.0 * float((amat * amat).sum()) / sb**4
+        )
+        hess += dmat.T @ self._dv_dtheta
+        self.approx_hessian = hess
         return float(llf), grad
 
     def conditional(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -29,6 +29,7 @@ import patsy
 from scipy import stats
 
 from restraint.errors import EstimationError
+from restraint.models._kernels import PROBIT_TABLE, oneway_pass
 from restraint.models._re_common import (
     LOG_SIGMA_MAX,
     LOG_SIGMA_MIN,
@@ -41,7 +42,6 @@ from restraint.models._re_common import (
     invert_information,
     judge_convergence,
     maximise,
-    node_pass,
     pooled_probit,
     prepare,
     run_blocks,
@@ -157,6 +157,7 @@ class _OneWayModel:
         grp = prep.groups[0]
         self.codes = grp.codes
         self.starts = grp.starts
+        self.starts_ext = np.r_[grp.starts, len(prep.q)]
         self.n_groups = grp.n
         self.adaptive = method == "agh"
         self.nodes = nodes
@@ -191,55 +192,37 @@ class _OneWayModel:
         sigma = float(np.exp(theta[p]))
         c = self.X @ beta
         xi, logw = self.rule(c, sigma)
-        res = node_pass(
-            c,
-            self.q,
-            sigma,
-            xi,
-            logw,
-            self.codes,
-            self.starts,
-            order=2 if hessian else 1,
-            const_nodes=not self.adaptive,
-            xt=self.XT,
-            keep=("d2",),
-        )
-        llf = float(res.ll_groups.sum())
-        post = res.post  # (K, G)
-        xi_t = xi.T  # (K, G)
-        # Scores per group and node: (K, p+1, G).
-        scores = np.empty((self.nodes, p + 1, self.n_groups))
-        scores[:, :p] = res.sx
-        scores[:, p] = res.s1 * xi_t
-        mean = np.einsum("kg,kjg->jg", post, scores)  # D̄_g, (p+1, G)
-        g_sigma = float(mean[p].sum())
-        grad = np.concatenate([mean[:p].sum(axis=1), [sigma * g_sigma]])
+        d2 = np.empty((len(c), self.nodes) if hessian else (0, self.nodes))
+
+        def block(lo: int, hi: int) -> tuple[float, np.ndarray, np.ndarray]:
+            r_lo, r_hi = self.starts_ext[lo], self.starts_ext[hi]
+            grad = np.zeros(p + 1)
+            hess = np.zeros((p + 1, p + 1))
+            ll = oneway_pass(
+                c[r_lo:r_hi],
+                self.q[r_lo:r_hi],
+                sigma,
+                xi[lo:hi],
+                logw[lo:hi],
+                self.starts_ext[lo : hi + 1] - r_lo,
+                hessian,
+                self.X[r_lo:r_hi],
+                d2[r_lo:r_hi] if hessian else d2,
+                grad,
+                hess,
+                PROBIT_TABLE,
+            )
+            return ll, grad, hess
+
+        parts = run_blocks(block, self.n_groups, min_block=64)
+        llf = float(sum(pt[0] for pt in parts))
+        g = sum(pt[1] for pt in parts)
+        g_sigma = float(g[p])
+        grad = np.concatenate([g[:p], [sigma * g_sigma]])
         if not hessian:
             return llf, grad, None
-        codes = self.codes
-
-        def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            # Row-level second derivatives weighted by the posterior (β-β and β-σ parts).
-            w2 = np.zeros(len(c))
-            w2x = np.zeros(len(c))
-            outer = np.zeros((p + 1, p + 1))
-            for k in range(lo, hi):
-                w2 += post[k][codes] * res.d2[k]
-                w2x += (post[k] * xi_t[k])[codes] * res.d2[k]
-                outer += (scores[k] * post[k]) @ scores[k].T
-            return w2, w2x, outer
-
-        parts = run_blocks(block, self.nodes)
-        w2 = sum(pt[0] for pt in parts)
-        w2x = sum(pt[1] for pt in parts)
-        h = np.empty((p + 1, p + 1))
-        h[:p, :p] = (self.X * w2[:, None]).T @ self.X
-        h[:p, p] = self.X.T @ w2x
-        h[p, :p] = h[:p, p]
-        h[p, p] = float((post * xi_t * xi_t * res.s2).sum())
-        # Posterior covariance of the group scores (the second half of the Hessian of a log
-        # of a sum).
-        h += sum(pt[2] for pt in parts) - mean @ mean.T
+        low = sum(pt[2] for pt in parts)
+        h = np.tril(low) + np.tril(low, -1).T
         # Chain rule from σ to log σ.
         h[:p, p] *= sigma
         h[p, :p] *= sigma
