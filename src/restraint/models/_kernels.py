@@ -182,7 +182,9 @@ def agq_pass(
     p = X.shape[1]
     f = np.empty(n_k)
     s2 = np.empty(n_k)
-    sc = np.empty((n_k, p + 1))
+    sc = np.empty((p + 1, n_k))
+    scm = np.empty((p + 1, n_k))
+    wk = np.empty(n_k)
     mean = np.empty(p + 1)
     max_rows = 0
     for g in range(n_c):
@@ -199,7 +201,7 @@ def agq_pass(
             f[k] = logw[g, k]
             s2[k] = 0.0
             for j in range(p + 1):
-                sc[k, j] = 0.0
+                sc[j, k] = 0.0
         for i in range(lo, hi):
             qi = q[i]
             ci = c[i]
@@ -215,9 +217,18 @@ def agq_pass(
                 if final:
                     s2[k] += e2
                     d3[i, k] = dk * (tm * (tm + m) - 1.0)
-                    for j in range(p):
-                        sc[k, j] += dk * X[i, j]
-                    sc[k, p] += dk * xi[g, k]
+        if final:
+            # Group scores at each node, (β, σ) × node: loops over nodes innermost so the
+            # multiply-adds run over contiguous memory.
+            for i in range(lo, hi):
+                for j in range(p):
+                    xij = X[i, j]
+                    for k in range(n_k):
+                        sc[j, k] += xij * d1[i, k]
+                for k in range(n_k):
+                    sc[p, k] += d1[i, k]
+            for k in range(n_k):
+                sc[p, k] *= xi[g, k]
         fmax = f[0]
         for k in range(1, n_k):
             if f[k] > fmax:
@@ -234,15 +245,17 @@ def agq_pass(
             for j in range(p + 1):
                 acc = 0.0
                 for k in range(n_k):
-                    acc += post[g, k] * sc[k, j]
+                    acc += post[g, k] * sc[j, k]
                 mean[j] = acc
                 gphi[j] += acc
+                for k in range(n_k):
+                    scm[j, k] = sc[j, k] - acc
             for k in range(n_k):
                 pk = post[g, k]
                 hphi[p, p] += pk * xi[g, k] * xi[g, k] * s2[k]
                 for j in range(p + 1):
                     for r in range(j + 1):
-                        hphi[j, r] += pk * sc[k, j] * sc[k, r]
+                        hphi[j, r] += pk * sc[j, k] * sc[r, k]
             for j in range(p + 1):
                 for r in range(j + 1):
                     hphi[j, r] -= mean[j] * mean[r]
@@ -270,9 +283,12 @@ def agq_pass(
                     hphi[p, j] += a2x * xj
                 gvp[bi, p] += a2x
                 for k in range(n_k):
-                    w = post[g, k] * dev_t[k, i - lo]
-                    for j in range(p + 1):
-                        gvp[bi, j] += w * (sc[k, j] - mean[j])
+                    wk[k] = post[g, k] * dev_t[k, i - lo]
+                for j in range(p + 1):
+                    acc = 0.0
+                    for k in range(n_k):
+                        acc += wk[k] * scm[j, k]
+                    gvp[bi, j] += acc
         # Lower triangle of Σ_k π_k D_k D_k'; rows are sorted by level within the group, so
         # b_j <= b_i for j < i (equal levels: both orders fall on the diagonal).
         n_r = hi - lo
