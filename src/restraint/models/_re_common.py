@@ -236,7 +236,7 @@ def pooled_probit(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float, bool
         lam = 1.0
         while lam > 1e-8:
             cand = beta + lam * step
-            llc = float(special.log_ndtr(q * (X @ cand)).sum())
+            llc = float(probit_logpdf(q * (X @ cand), order=1)[0].sum())
             if llc >= llf - 1e-12:
                 break
             lam /= 2
