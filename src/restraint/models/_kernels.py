@@ -73,21 +73,26 @@ _TAB_DEG = 8
 
 def _build_table() -> np.ndarray:
     """Coefficients ``tab[j, d, f]`` of ``s**d`` for function ``f`` (0: log Φ, 1: Mills)
-    on interval ``j``, in the local variable ``s ∈ [-1, 1]``."""
+    on interval ``j``, in the local variable ``s ∈ [-1, 1]``: interpolation at the
+    Chebyshev points, converted to powers of ``s`` (one small linear map for all
+    intervals)."""
     h = 1.0 / _TAB_INV_H
+    pts = chebyshev.chebpts1(_TAB_DEG + 1)
+    # At the Chebyshev points the Vandermonde matrix is orthogonal up to scale (discrete
+    # cosine transform), so its inverse is explicit and exact.
+    to_cheb = chebyshev.chebvander(pts, _TAB_DEG).T * (2.0 / (_TAB_DEG + 1))
+    to_cheb[0] *= 0.5
+    to_power = np.zeros((_TAB_DEG + 1, _TAB_DEG + 1))
+    for d in range(_TAB_DEG + 1):
+        power = chebyshev.cheb2poly(np.eye(_TAB_DEG + 1)[d])  # trailing zeros trimmed
+        to_power[: len(power), d] = power
+    mids = _TAB_LO + (np.arange(_TAB_N) + 0.5) * h
+    t = mids[:, None] + 0.5 * h * pts[None, :]
     tab = np.empty((_TAB_N, _TAB_DEG + 1, 2))
-    for j in range(_TAB_N):
-        mid = _TAB_LO + (j + 0.5) * h
-
-        def logcdf(s: np.ndarray, mid: float = mid) -> np.ndarray:
-            return special.log_ndtr(mid + 0.5 * h * s)
-
-        def mills_ratio(s: np.ndarray, mid: float = mid) -> np.ndarray:
-            # φ/Φ = √(2/π) / erfcx(-t/√2): no cancellation anywhere.
-            return math.sqrt(2.0 / math.pi) / special.erfcx(-(mid + 0.5 * h * s) * _INV_SQRT2)
-
-        for f, fn in enumerate((logcdf, mills_ratio)):
-            tab[j, :, f] = chebyshev.cheb2poly(chebyshev.chebinterpolate(fn, _TAB_DEG))
+    tab[:, :, 0] = (special.log_ndtr(t) @ to_cheb.T) @ to_power.T
+    # φ/Φ = √(2/π) / erfcx(-t/√2): no cancellation anywhere.
+    mills = math.sqrt(2.0 / math.pi) / special.erfcx(-t * _INV_SQRT2)
+    tab[:, :, 1] = (mills @ to_cheb.T) @ to_power.T
     tab.setflags(write=False)
     return tab
 
