@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,6 +148,7 @@ def n_threads() -> int:
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
 
 
 def run_blocks(fn: Callable[[int, int], Any], n_items: int, min_block: int = 1) -> list[Any]:
@@ -155,14 +157,19 @@ def run_blocks(fn: Callable[[int, int], Any], n_items: int, min_block: int = 1) 
     threads = min(n_threads(), max(1, n_items // max(min_block, 1)))
     if threads <= 1:
         return [fn(0, n_items)]
-    if _POOL is None or _POOL_SIZE != threads:
-        if _POOL is not None:
-            _POOL.shutdown(wait=False)
-        _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="restraint-re")
-        _POOL_SIZE = threads
+    with _POOL_LOCK:
+        # One pool for the process with n_threads() workers; fits running concurrently in
+        # several threads share it (it is replaced only if RESTRAINT_THREADS changes).
+        size = n_threads()
+        if _POOL is None or _POOL_SIZE != size:
+            if _POOL is not None:
+                _POOL.shutdown(wait=False)
+            _POOL = ThreadPoolExecutor(max_workers=size, thread_name_prefix="restraint-re")
+            _POOL_SIZE = size
+        pool = _POOL
     edges = np.linspace(0, n_items, threads + 1).round().astype(int)
     futures = [
-        _POOL.submit(fn, int(lo), int(hi))
+        pool.submit(fn, int(lo), int(hi))
         for lo, hi in zip(edges[:-1], edges[1:], strict=True)
         if hi > lo
     ]
@@ -362,18 +369,36 @@ def fd_hessian(
     return out
 
 
-def blas_single_thread() -> Any:
+_BLAS_LOCK = threading.Lock()
+_BLAS_DEPTH = 0
+_BLAS_LIMITER: Any = None
+
+
+@contextlib.contextmanager
+def blas_single_thread() -> Iterator[None]:
     """Context that keeps BLAS on one thread.
 
     The matrices here are small (at most a few thousand by a hundred); a multi-threaded
     BLAS gains little on them and, on a busy machine, loses many times over waiting for
     its threads to be scheduled. Element-wise work is threaded separately (``run_blocks``).
+    The limit is process-wide, so it is counted: fits running at the same time in several
+    threads keep it until the last one ends, which then restores the original.
     """
+    global _BLAS_DEPTH, _BLAS_LIMITER
+    from threadpoolctl import threadpool_limits
+
+    with _BLAS_LOCK:
+        if _BLAS_DEPTH == 0:
+            _BLAS_LIMITER = threadpool_limits(limits=1, user_api="blas")
+        _BLAS_DEPTH += 1
     try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_DEPTH -= 1
+            if _BLAS_DEPTH == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None
 
 
 def invert_information(hess: np.ndarray, names: list[str], notes: list[str]) -> np.ndarray:
@@ -414,11 +439,14 @@ def judge_convergence(
 ) -> bool:
     """Whether an optimiser run converged, judged by the gradient; a note if it did not.
 
-    BFGS may stop on "precision loss" when the gradient is already at rounding level; that
-    is convergence, so the gradient itself (below ``max(10 gtol, floor)``) decides.
+    BFGS ("precision loss") and the trust-region method ("bad approximation") may stop when
+    the gradient is already at rounding level; that is convergence, so the gradient itself
+    (below ``max(10 gtol, floor)``) decides.
     """
     worst = float(np.max(np.abs(grad)))
-    ok_stop = res.success or "precision loss" in res.message
+    # BFGS's "precision loss" and trust-region's "bad approximation" both mean the
+    # predicted improvement fell to rounding level; the gradient then decides.
+    ok_stop = res.success or any(m in res.message for m in ("precision loss", "bad approximation"))
     converged = bool(ok_stop and worst < max(10 * gtol, floor))
     if not converged:
         notes.append(
