@@ -148,3 +148,38 @@ def test_agq_approximate_hessian_is_close_to_the_exact_one() -> None:
     assert np.all(np.linalg.eigvalsh(approx) < 0)
     ratio = np.linalg.eigvals(np.linalg.solve(exact, approx)).real
     assert ratio.min() > 0.7 and ratio.max() < 1.3
+
+
+def test_fits_in_concurrent_threads_match_and_restore_blas() -> None:
+    # The study fits selection stages side by side in threads: each result must be what
+    # the same fit gives alone (in a worker thread), and the process-wide BLAS limit must
+    # come back when the last fit ends.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    from restraint.models import crossed_re_probit, re_probit
+
+    df1 = _crossed_with_repeats(seed=11)
+    df2 = _crossed_with_repeats(seed=12)
+
+    def fit_crossed():
+        return crossed_re_probit("y ~ x", df1, ["g1", "g2"], method="agq", nodes=7)
+
+    def fit_oneway():
+        return re_probit("y ~ x", df2, "g1", method="gh", nodes=10)
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with ThreadPoolExecutor(1) as ex:
+        alone = [ex.submit(fit_crossed).result(), ex.submit(fit_oneway).result()]
+    with ThreadPoolExecutor(2) as ex:
+        futures = [ex.submit(fit_crossed), ex.submit(fit_oneway)]
+        together = [f.result() for f in futures]
+    for a, b in zip(alone, together, strict=True):
+        assert a.llf == b.llf
+        np.testing.assert_array_equal(a.params.to_numpy(), b.params.to_numpy())
+        np.testing.assert_array_equal(a.bse.to_numpy(), b.bse.to_numpy())
+    assert blas_threads() == before
