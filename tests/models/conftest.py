@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,3 +53,19 @@ def fixture_actor() -> pd.DataFrame:
 def fixture_dyadyear() -> pd.DataFrame:
     """The directed dyad-year fixture (167,690 rows)."""
     return pd.read_csv(_require("fixture_dyadyear.csv"))
+
+
+def _fd_gradient(fun, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Central differences of ``fun(theta)[0]``, one coordinate at a time."""
+    out = np.empty_like(theta)
+    for j in range(len(theta)):
+        e = np.zeros_like(theta)
+        e[j] = h
+        out[j] = (fun(theta + e)[0] - fun(theta - e)[0]) / (2 * h)
+    return out
+
+
+@pytest.fixture
+def fd_gradient():
+    """The central-difference gradient used to check analytic gradients."""
+    return _fd_gradient

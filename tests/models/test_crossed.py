@@ -39,25 +39,16 @@ def simulate_crossed(
     return pd.DataFrame({"y": y, "x": x, "g1": a, "g2": b})
 
 
-def _fd_gradient(fun, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    out = np.empty_like(theta)
-    for j in range(len(theta)):
-        e = np.zeros_like(theta)
-        e[j] = h
-        out[j] = (fun(theta + e)[0] - fun(theta - e)[0]) / (2 * h)
-    return out
-
-
-def test_laplace_gradient_matches_finite_differences() -> None:
+def test_laplace_gradient_matches_finite_differences(fd_gradient) -> None:
     df = simulate_crossed(40, 7, 0.8, 0.5, seed=1)
     model = _Laplace(prepare("y ~ x", df, ["g1", "g2"]))
     theta = np.array([-0.4, 0.4, np.log(0.7), np.log(0.4)])
     _, grad = model.evaluate(theta)
-    np.testing.assert_allclose(grad, _fd_gradient(model.evaluate, theta), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad, fd_gradient(model.evaluate, theta), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("nodes", [3, 11])
-def test_agq_gradient_matches_finite_differences(nodes: int) -> None:
+def test_agq_gradient_matches_finite_differences(nodes: int, fd_gradient) -> None:
     # With the nodes held where they were adapted, the objective is smooth and the
     # analytic gradient (third cumulants through the log-determinant) is exact.
     df = simulate_crossed(60, 8, 0.8, 0.5, seed=1)
@@ -69,7 +60,7 @@ def test_agq_gradient_matches_finite_differences(nodes: int) -> None:
         return model.evaluate(th, tol=1e-12)
 
     _, grad = fun(theta)
-    np.testing.assert_allclose(grad, _fd_gradient(fun, theta), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad, fd_gradient(fun, theta), rtol=1e-6, atol=1e-6)
 
 
 def test_agq_converges_in_the_number_of_nodes() -> None:

@@ -108,16 +108,7 @@ def _crossed_with_repeats(seed: int = 5) -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": x, "g1": a, "g2": b})
 
 
-def _fd_gradient(fun, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    out = np.empty_like(theta)
-    for j in range(len(theta)):
-        e = np.zeros_like(theta)
-        e[j] = h
-        out[j] = (fun(theta + e)[0] - fun(theta - e)[0]) / (2 * h)
-    return out
-
-
-def test_agq_gradient_with_repeated_cells() -> None:
+def test_agq_gradient_with_repeated_cells(fd_gradient) -> None:
     # Rows sharing a (large, small) cell enter the curvature together; the kernel sums
     # both orders of such pairs on the diagonal.
     df = _crossed_with_repeats()
@@ -131,7 +122,7 @@ def test_agq_gradient_with_repeated_cells() -> None:
         return model.evaluate(th, tol=1e-12)
 
     _, grad = fun(theta)
-    np.testing.assert_allclose(grad, _fd_gradient(fun, theta), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad, fd_gradient(fun, theta), rtol=1e-6, atol=1e-6)
 
 
 def test_agq_approximate_hessian_is_close_to_the_exact_one() -> None:

@@ -117,6 +117,24 @@ def logcdf_mills(t: float, tab: np.ndarray) -> tuple[float, float]:
     return log_ndtr_mills(t)
 
 
+@_jit_inline
+def _posterior(f: np.ndarray, post: np.ndarray) -> float:
+    """Posterior node weights ``post = softmax(f)`` and ``log Σ exp(f)`` (overflow-safe)."""
+    n_k = f.shape[0]
+    fmax = f[0]
+    for k in range(1, n_k):
+        if f[k] > fmax:
+            fmax = f[k]
+    tot = 0.0
+    for k in range(n_k):
+        e = math.exp(f[k] - fmax)
+        post[k] = e
+        tot += e
+    for k in range(n_k):
+        post[k] /= tot
+    return math.log(tot) + fmax
+
+
 @_jit
 def probit_logpdf_array(t: np.ndarray, order: int, tab: np.ndarray):
     """Array version (1-D ``t``) of :func:`restraint.models.quadrature.probit_logpdf`."""
@@ -234,18 +252,7 @@ def agq_pass(
                     sc[p, k] += d1[i, k]
             for k in range(n_k):
                 sc[p, k] *= xi[g, k]
-        fmax = f[0]
-        for k in range(1, n_k):
-            if f[k] > fmax:
-                fmax = f[k]
-        tot = 0.0
-        for k in range(n_k):
-            e = math.exp(f[k] - fmax)
-            post[g, k] = e
-            tot += e
-        for k in range(n_k):
-            post[g, k] /= tot
-        ll += math.log(tot) + fmax
+        ll += _posterior(f, post[g])
         if final:
             for j in range(p + 1):
                 acc = 0.0
@@ -418,18 +425,9 @@ def oneway_pass(c, q, sigma, xi, logw, starts, hessian, X, d2, grad, hess, tab):
                     e2 = -m * (t + m)
                     s2[k] += e2
                     d2[i, k] = e2
-        fmax = f[0]
-        for k in range(1, n_k):
-            if f[k] > fmax:
-                fmax = f[k]
-        tot = 0.0
+        ll += _posterior(f, post)
         for k in range(n_k):
-            post[k] = math.exp(f[k] - fmax)
-            tot += post[k]
-        for k in range(n_k):
-            post[k] /= tot
             sc[k, p] = s1[k] * xi[g, k]
-        ll += math.log(tot) + fmax
         for j in range(p + 1):
             acc = 0.0
             for k in range(n_k):
