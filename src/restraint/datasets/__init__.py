@@ -16,47 +16,52 @@ Building blocks: :mod:`~restraint.datasets.system` (members and major powers by 
 
 from __future__ import annotations
 
-from restraint.datasets.alliances import (
-    alliance_dyad_years,
-    alliance_indicators,
-    major_power_allies,
-    pact_states,
-)
-from restraint.datasets.build import (
-    ACTOR_COLUMNS,
-    COLUMNS,
-    BuildResult,
-    SourceTables,
-    build_actor_level,
-    build_actor_level_from,
-    build_all,
-    build_dyad_year,
-    build_dyad_year_from,
-    load_tables,
-)
-from restraint.datasets.covariates import contiguity_indicator, joint_democracy, preponderance
-from restraint.datasets.crises import (
-    code_crisis_variables,
-    first_crisis_per_dyad_year,
-    select_crisis_actors,
-)
-from restraint.datasets.crosswalk import (
-    POLITY_TO_COW,
-    CodeChange,
-    audit_polity_codes,
-    polity_to_cow,
-)
-from restraint.datasets.describe import format_table1, table1, table2
-from restraint.datasets.dyads import contiguity_years, directed_dyad_years, politically_relevant
-from restraint.datasets.log import BuildLog, LogStep
-from restraint.datasets.options import ICB_SUCCESSOR_CODES, BuildOptions
-from restraint.datasets.system import (
-    majors_by_year,
-    member_ever,
-    member_in_year,
-    member_on_date,
-    states_by_year,
-)
+from typing import TYPE_CHECKING
+
+from restraint._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from restraint.datasets.alliances import (
+        alliance_dyad_years,
+        alliance_indicators,
+        major_power_allies,
+        pact_states,
+    )
+    from restraint.datasets.build import (
+        ACTOR_COLUMNS,
+        COLUMNS,
+        BuildResult,
+        SourceTables,
+        build_actor_level,
+        build_actor_level_from,
+        build_all,
+        build_dyad_year,
+        build_dyad_year_from,
+        load_tables,
+    )
+    from restraint.datasets.covariates import contiguity_indicator, joint_democracy, preponderance
+    from restraint.datasets.crises import (
+        code_crisis_variables,
+        first_crisis_per_dyad_year,
+        select_crisis_actors,
+    )
+    from restraint.datasets.crosswalk import (
+        POLITY_TO_COW,
+        CodeChange,
+        audit_polity_codes,
+        polity_to_cow,
+    )
+    from restraint.datasets.describe import format_table1, table1, table2
+    from restraint.datasets.dyads import contiguity_years, directed_dyad_years, politically_relevant
+    from restraint.datasets.log import BuildLog, LogStep
+    from restraint.datasets.options import ICB_SUCCESSOR_CODES, BuildOptions
+    from restraint.datasets.system import (
+        majors_by_year,
+        member_ever,
+        member_in_year,
+        member_on_date,
+        states_by_year,
+    )
 
 __all__ = [
     "ACTOR_COLUMNS",
@@ -99,3 +104,85 @@ __all__ = [
     "table1",
     "table2",
 ]
+
+# Every builder imports pandas: loaded on first use (see restraint._lazy).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "restraint.datasets.alliances": (
+            "alliance_dyad_years",
+            "alliance_indicators",
+            "major_power_allies",
+            "pact_states",
+        ),
+        "restraint.datasets.build": (
+            "ACTOR_COLUMNS",
+            "COLUMNS",
+            "BuildResult",
+            "SourceTables",
+            "build_actor_level",
+            "build_actor_level_from",
+            "build_all",
+            "build_dyad_year",
+            "build_dyad_year_from",
+            "load_tables",
+        ),
+        "restraint.datasets.covariates": (
+            "contiguity_indicator",
+            "joint_democracy",
+            "preponderance",
+        ),
+        "restraint.datasets.crises": (
+            "code_crisis_variables",
+            "first_crisis_per_dyad_year",
+            "select_crisis_actors",
+        ),
+        "restraint.datasets.crosswalk": (
+            "POLITY_TO_COW",
+            "CodeChange",
+            "audit_polity_codes",
+            "polity_to_cow",
+        ),
+        "restraint.datasets.describe": (
+            "format_table1",
+            "table1",
+            "table2",
+        ),
+        "restraint.datasets.dyads": (
+            "contiguity_years",
+            "directed_dyad_years",
+            "politically_relevant",
+        ),
+        "restraint.datasets.log": (
+            "BuildLog",
+            "LogStep",
+        ),
+        "restraint.datasets.options": (
+            "ICB_SUCCESSOR_CODES",
+            "BuildOptions",
+        ),
+        "restraint.datasets.system": (
+            "majors_by_year",
+            "member_ever",
+            "member_in_year",
+            "member_on_date",
+            "states_by_year",
+        ),
+    },
+    submodules=(
+        "alliances",
+        "build",
+        "cache",
+        "cli",
+        "covariates",
+        "crises",
+        "crosswalk",
+        "describe",
+        "dyads",
+        "export",
+        "log",
+        "options",
+        "reconcile",
+        "system",
+    ),
+)

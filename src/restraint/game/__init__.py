@@ -9,18 +9,24 @@ O arming at cost k_O, offers as burden shares of a fixed total).
 
 from __future__ import annotations
 
-from restraint.game.closed_form import (
-    Cutoffs,
-    cutoff_table,
-    cutoffs,
-    solve,
-    to_markdown,
-    value_revise,
-    value_submit,
-)
-from restraint.game.equilibrium import REGIONS, WHO, Equilibrium
-from restraint.game.numeric import cutoffs_numeric, solve_numeric
-from restraint.game.params import PARAM_NAMES, WORKED_EXAMPLE, GameParameterError, thresholds
+from typing import TYPE_CHECKING
+
+from restraint._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from restraint.game.closed_form import (
+        Cutoffs,
+        cutoff_table,
+        cutoffs,
+        solve,
+        to_markdown,
+        value_revise,
+        value_submit,
+    )
+    from restraint.game.equilibrium import REGIONS, WHO, Equilibrium
+    from restraint.game.numeric import cutoffs_numeric, solve_numeric
+    from restraint.game.params import PARAM_NAMES, WORKED_EXAMPLE, GameParameterError, thresholds
+    from restraint.game.plots import curves, plot_curves, plot_region_map, region_map
 
 __all__ = [
     "PARAM_NAMES",
@@ -45,10 +51,29 @@ __all__ = [
     "value_submit",
 ]
 
-
-def __getattr__(name: str):  # noqa: ANN202 - lazy access to the plotting helpers
-    if name in ("region_map", "plot_region_map", "curves", "plot_curves"):
-        from restraint.game import plots
-
-        return getattr(plots, name)
-    raise AttributeError(f"module 'restraint.game' has no attribute {name!r}")
+# The solvers import scipy and the plots matplotlib: each loaded on first use, so that the
+# command line starts without them (see restraint._lazy).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "restraint.game.closed_form": (
+            "Cutoffs",
+            "cutoff_table",
+            "cutoffs",
+            "solve",
+            "to_markdown",
+            "value_revise",
+            "value_submit",
+        ),
+        "restraint.game.equilibrium": ("REGIONS", "WHO", "Equilibrium"),
+        "restraint.game.numeric": ("cutoffs_numeric", "solve_numeric"),
+        "restraint.game.params": (
+            "PARAM_NAMES",
+            "WORKED_EXAMPLE",
+            "GameParameterError",
+            "thresholds",
+        ),
+        "restraint.game.plots": ("curves", "plot_curves", "plot_region_map", "region_map"),
+    },
+    submodules=("cli", "closed_form", "equilibrium", "numeric", "params", "plots"),
+)

@@ -10,25 +10,30 @@ See ``docs/data.md`` for where each file comes from and the hash policy.
 
 from __future__ import annotations
 
-from restraint.sources.readers import (
-    READERS,
-    DuplicateKeyWarning,
-    load_all,
-    parse_file,
-    read_atop_ddyr,
-    read_contiguity,
-    read_contiguity_periods,
-    read_cow_majors,
-    read_cow_states,
-    read_cow_system,
-    read_icb_actors,
-    read_icb_crises,
-    read_nmc,
-    read_polity,
-    validate_file,
-)
+from typing import TYPE_CHECKING
+
+from restraint._lazy import lazy_exports
 from restraint.sources.registry import DATASETS, STUDY_CITATION, Dataset, FileForm, get_dataset
 from restraint.sources.resolve import ResolvedFile, cache_dir, locate, resolve
+
+if TYPE_CHECKING:
+    from restraint.sources.readers import (
+        READERS,
+        DuplicateKeyWarning,
+        load_all,
+        parse_file,
+        read_atop_ddyr,
+        read_contiguity,
+        read_contiguity_periods,
+        read_cow_majors,
+        read_cow_states,
+        read_cow_system,
+        read_icb_actors,
+        read_icb_crises,
+        read_nmc,
+        read_polity,
+        validate_file,
+    )
 
 __all__ = [
     "DATASETS",
@@ -56,3 +61,31 @@ __all__ = [
     "resolve",
     "validate_file",
 ]
+
+# The readers import pandas: loaded on first use (see restraint._lazy).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "restraint.sources.readers": (
+            "READERS",
+            "DuplicateKeyWarning",
+            "load_all",
+            "parse_file",
+            "read_atop_ddyr",
+            "read_contiguity",
+            "read_contiguity_periods",
+            "read_cow_majors",
+            "read_cow_states",
+            "read_cow_system",
+            "read_icb_actors",
+            "read_icb_crises",
+            "read_nmc",
+            "read_polity",
+            "validate_file",
+        ),
+    },
+    submodules=(
+        "cli",
+        "readers",
+    ),
+)

@@ -10,18 +10,22 @@ runner never depends on how those layers are built.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
-import patsy
 
 from restraint.errors import EstimationError
-from restraint.models.results import ModelResults
 from restraint.study.spec import SelectionVariant
+
+if TYPE_CHECKING:
+    # A type name only: importing restraint.models loads every estimator (numba and all),
+    # which the runner defers to its first fit.
+    from restraint.models.results import ModelResults
 
 
 @dataclass
@@ -111,6 +115,17 @@ def _build_provenance(res: Any) -> dict[str, Any]:
 
 def jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON types (NaN and infinities become None)."""
+    # Plain JSON types first: results.json is thousands of them, and the general checks
+    # below cost microseconds each.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return jsonable(dataclasses.asdict(value))
     if hasattr(value, "to_dict") and not isinstance(value, pd.DataFrame | pd.Series):
@@ -154,6 +169,8 @@ def fixed_xb(result: ModelResults, formula: str, data: pd.DataFrame) -> np.ndarr
     xb = getattr(result, "xb", None)
     if callable(xb):
         return np.asarray(xb(data), dtype=float)
+    import patsy
+
     rhs = formula.split("~", 1)[1]
     ok = np.ones(len(data), dtype=bool)
     info = patsy.ModelDesc.from_formula(rhs)

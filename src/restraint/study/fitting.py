@@ -7,21 +7,24 @@ without a selection stage are fitted once whatever the variants.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from restraint.errors import EstimationError
-from restraint.models import inverse_mills_ratio
-from restraint.models.results import ModelResults
 from restraint.study.backend import Backend, fixed_xb, sigma_of
 from restraint.study.predict import Prediction, predict_levels
 from restraint.study.spec import ModelSpec, Period, SelectionVariant, SpecError, StudySpec
+
+if TYPE_CHECKING:
+    from restraint.models.results import ModelResults
 
 Progress = Callable[[str], None]
 
@@ -110,6 +113,10 @@ def fit_study(
     progress: Progress | None = None,
 ) -> Fits:
     """Fit the selection stages (once per variant and period) and every model."""
+    # Here, not at module level: restraint.models loads every estimator (about a second),
+    # which only a run that fits needs.
+    from restraint.models import inverse_mills_ratio
+
     say = progress or (lambda _msg: None)
     check_columns(spec, data, variants)
     # The spec's first variant is the primary one whether or not it is run, so result
@@ -124,19 +131,35 @@ def fit_study(
             return imr_frames[key]
         sel = spec.selection
         frame = _in_period(data[sel.data], period)
-        v = sel.variants[variant]
-        skey = selection_key(variant, primary, period)
-        say(f"selection stage {v.label}" + (f", {period.label}" if period else ""))
-        with _Captured() as caught:
-            fit = _fit_selection(spec, frame, backend, v, skey, period)
-        caught.attach(fit)
-        fits.selection[key] = fit
+        if key in fits.selection:
+            fit = fits.selection[key]
+        else:
+            v = sel.variants[variant]
+            skey = selection_key(variant, primary, period)
+            say(f"selection stage {v.label}" + (f", {period.label}" if period else ""))
+            with _Captured() as caught:
+                fit = _fit_selection(spec, frame, backend, v, skey, period)
+            caught.attach(fit)
+            fits.selection[key] = fit
         # IMR from the fixed part only, for every row of the period (no predicted effects).
         xb = fixed_xb(fit.result, sel.formula, frame)
         out = frame.copy()
         out["imr"] = inverse_mills_ratio(xb)
         imr_frames[key] = out
         return out
+
+    # The selection stages are independent and their estimators release the GIL in their
+    # inner loops: fit them two at a time in threads, then assemble in spec order.
+    needed = list(
+        {
+            (variant, m.period.key): (variant, m.period)
+            for m in spec.models.values()
+            if m.selection
+            for variant in variants
+        }.values()
+    )
+    if len(needed) > 1 and _selection_workers() > 1:
+        _fit_selection_stages(spec, data, backend, primary, needed, fits, say)
 
     for m in spec.models.values():
         runs = variants if m.selection else [None]
@@ -160,6 +183,52 @@ def fit_study(
             caught.attach(fit)
             fits.outcome[(m.id, variant)] = fit
     return fits
+
+
+def _selection_workers() -> int:
+    """Selection stages fitted at the same time: two, or one when ``RESTRAINT_THREADS=1``
+    asks for a single thread (each fit's inner loops use the cores in any case)."""
+    return 1 if os.environ.get("RESTRAINT_THREADS", "").strip() == "1" else 2
+
+
+def _fit_selection_stages(
+    spec: StudySpec,
+    data: dict[str, pd.DataFrame],
+    backend: Backend,
+    primary: str | None,
+    needed: list[tuple[str, Period]],
+    fits: Fits,
+    say: Progress,
+) -> None:
+    """Fit the selection stages in ``needed`` two at a time; progress is reported in spec
+    order as each result is collected. Each fit's result is the same as fitted alone."""
+    sel = spec.selection
+
+    def one(variant: str, period: Period) -> Fit:
+        frame = _in_period(data[sel.data], period)
+        skey = selection_key(variant, primary, period)
+        return _fit_selection(spec, frame, backend, sel.variants[variant], skey, period)
+
+    # Warnings are process-wide, so they are collected around all the fits together; the
+    # estimators also keep their own notes on their results, which say which fit they
+    # belong to.
+    with _Captured() as caught, ThreadPoolExecutor(_selection_workers()) as pool:
+        futures = [(key, pool.submit(one, *key)) for key in needed]
+        for (variant, period), future in futures:
+            say(
+                f"selection stage {sel.variants[variant].label}"
+                + (f", {period.label}" if period else "")
+            )
+            fits.selection[(variant, period.key)] = future.result()
+    done = [fits.selection[(v, p.key)] for v, p in needed]
+    known = {text for fit in done for text in fit.result.warnings}
+    for w in caught.log:
+        text = str(w.message)
+        if text in known:
+            continue
+        for fit in done:  # not attributable: every stage fitted alongside carries it
+            if text not in fit.notes:
+                fit.notes.append(text)
 
 
 class _Captured(warnings.catch_warnings):

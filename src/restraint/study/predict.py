@@ -10,12 +10,14 @@ the probability over the estimation sample instead (Stata's ``margins``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restraint.errors import EstimationError
-from restraint.models.results import ModelResults
 from restraint.study.backend import jsonable
 from restraint.study.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from restraint.models.results import ModelResults
 
 
 @dataclass

@@ -11,6 +11,8 @@ Timestamps and timings appear only in ``report.html``'s provenance section and i
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import html
 import json
 import os
@@ -18,6 +20,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -218,19 +221,37 @@ def replicate(
     variants = resolve_variants(study, selection)
     backend = backend or DefaultBackend()
     timings: dict[str, float] = {}
-    with _Stages(progress, _count_stages(study, variants), console) as stages:
+    with (
+        contextlib.ExitStack() as cleanup,
+        _Stages(progress, _count_stages(study, variants), console) as stages,
+    ):
         stages.start("building the data sets")
         t0 = time.perf_counter()
         built = backend.build(data_dir, use_cache=use_cache)
         data = prepare_data(built)
         timings["data"] = time.perf_counter() - t0
-        fits = fit_study(study, data, backend, variants, progress=stages.start)
+        worker: figmod.FigureWorker | None = None
+        want_worker = study.predictions is not None and figmod.FigureWorker.worthwhile()
+
+        def fitting(stage: str) -> None:
+            nonlocal worker
+            stages.start(stage)
+            if want_worker and worker is None:
+                # The helper loads matplotlib on the other core while the models are
+                # fitted. Not earlier: beside this process's own imports (the data stage,
+                # the estimators) it gains nothing, as concurrent imports hold each other up.
+                worker = cleanup.enter_context(figmod.FigureWorker())
+
+        fits = fit_study(study, data, backend, variants, progress=fitting)
         for fit in fits.all():
             group = "models" if fit.kind == "selection" else fits.result_key(fit.variant)
             tag = f"{group}.{fit.key}"
             timings[f"fit {tag}"] = fit.seconds
         stages.start("tables, figure and report")
         t0 = time.perf_counter()
+        panels = figure_panels(study, fits)
+        if worker is not None and panels is not None:
+            worker.submit(*panels)  # drawn in the helper beside the tables and results
         describe = backend.describe(data["actor"], data["dyad"])
         rep = assemble(
             study,
@@ -246,6 +267,7 @@ def replicate(
                 "backend": backend.name,
             },
             timings,
+            figure=worker.result if worker is not None and panels is not None else None,
         )
         timings["tables, figure"] = time.perf_counter() - t0
         if out is not None:
@@ -290,8 +312,13 @@ def assemble(
     data_provenance: dict[str, Any],
     options: dict[str, Any],
     timings: dict[str, float],
+    figure: Callable[[], tuple[bytes, bytes]] | None = None,
 ) -> Replication:
-    """Tables, agreement, figure and results.json from the fits."""
+    """Tables, agreement, figure and results.json from the fits.
+
+    ``figure``: returns the figure's (PNG, PDF) bytes when it is drawn elsewhere (a
+    :class:`~restraint.study.figure.FigureWorker`); by default it is drawn here.
+    """
     variants = fits.variants
     tables: dict[str, Table] = {}
     titles = {
@@ -324,19 +351,8 @@ def assemble(
         )
     tables = dict(sorted(tables.items(), key=lambda kv: _table_order(kv[0])))
     agreement = {v or "estimates": evaluate(spec, fits, v) for v in (variants or [None])}
-    png, pdf = b"", b""
-    if spec.predictions is not None:
-        panels = []
-        for mid in spec.predictions.models:
-            m = spec.models[mid]
-            series = []
-            for v in variants if m.selection else [None]:
-                fit = fits.get(mid, v)
-                if fit is not None and fit.prediction is not None:
-                    name = spec.selection.variants[v].label if v else m.label
-                    series.append(figmod.Series(name, fit.prediction))
-            panels.append(figmod.Panel(m.label, series))
-        png, pdf = figmod.render(panels, spec.predictions.level_labels)
+    panels = figure_panels(spec, fits) if figure is None else None
+    png, pdf = figmod.render(*panels) if panels is not None else (b"", b"")
     provenance = {
         "spec": {"source": spec.source, "sha256": spec.sha256},
         "packages": package_versions(),
@@ -355,6 +371,9 @@ def assemble(
         if t.sources
     }
     results["provenance"] = results.pop("provenance")
+    if figure is not None:
+        _report_template()  # compiled while the figure is being drawn elsewhere
+        png, pdf = figure()
     return Replication(
         spec=spec,
         fits=fits,
@@ -368,6 +387,24 @@ def assemble(
         provenance=provenance,
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     )
+
+
+def figure_panels(spec: StudySpec, fits: Fits) -> tuple[list[figmod.Panel], list[str]] | None:
+    """Figure 1's panels (one per prediction model, a line per selection variant) and its
+    level labels; None when the spec has no predictions."""
+    if spec.predictions is None:
+        return None
+    panels = []
+    for mid in spec.predictions.models:
+        m = spec.models[mid]
+        series = []
+        for v in fits.variants if m.selection else [None]:
+            fit = fits.get(mid, v)
+            if fit is not None and fit.prediction is not None:
+                name = spec.selection.variants[v].label if v else m.label
+                series.append(figmod.Series(name, fit.prediction))
+        panels.append(figmod.Panel(m.label, series))
+    return panels, list(spec.predictions.level_labels)
 
 
 def _table_order(tid: str) -> tuple[int, str]:
@@ -604,6 +641,12 @@ def build_results(
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages the results depend on."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:
+    # Reading the installed metadata scans site-packages; once per process is enough.
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -619,14 +662,7 @@ def package_versions() -> dict[str, str]:
 
 def render_report(rep: Replication) -> str:
     """Render ``report.html`` with jinja2."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("restraint.study", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        keep_trailing_newline=True,
-    )
-    template = env.get_template("report.html.j2")
+    template = _report_template()
     css = {"agrees": "agrees", "partly agrees": "partly", "does not agree": "disagrees"}
     variants = list(rep.agreement)
     rows = []
@@ -692,6 +728,19 @@ def render_report(rep: Replication) -> str:
         data_provenance=json.dumps(jsonable(rep.provenance["data"]), indent=2, ensure_ascii=False),
         table_css=TABLE_CSS,
     )
+
+
+@functools.cache
+def _report_template() -> Any:
+    """The compiled report template (compiling takes longer than rendering; once per process)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("restraint.study", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
+    return env.get_template("report.html.j2")
 
 
 def _data_inputs(prov: dict[str, Any]) -> list[dict[str, Any]]:
