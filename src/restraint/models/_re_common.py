@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from restraint.errors import EstimationError, EstimationWarning
 from restraint.models._kernels import PROBIT_TABLE, group_modes_pass
@@ -226,7 +226,7 @@ def pooled_probit(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float, bool
     # Start from the intercept-only fit when there is a constant column.
     const = np.flatnonzero(np.all(X == 1.0, axis=0))
     if const.size:
-        beta[const[0]] = stats.norm.ppf(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+        beta[const[0]] = special.ndtri(np.clip(y.mean(), 1e-6, 1 - 1e-6))
     llf_old = -np.inf
     converged = False
     for _ in range(100):
@@ -474,5 +474,5 @@ def chibar_pvalue(lr: float, k: int) -> float:
     p = 0.0
     for j in range(1, k + 1):
         weight = special.comb(k, j) / 2.0**k
-        p += weight * stats.chi2.sf(lr, j)
+        p += weight * special.chdtrc(j, lr)
     return float(p)

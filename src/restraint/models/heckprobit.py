@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, special, stats
+from scipy import linalg, special
 
 from restraint.errors import EstimationError, EstimationWarning
 from restraint.models.covariance import group_codes, n_clusters, normalize_cov_type, sandwich
@@ -406,7 +406,7 @@ class HeckprobitResults(ModelResults):
     @property
     def lr_pvalue(self) -> float:
         """p-value of the LR test of ρ = 0 (χ² with 1 degree of freedom)."""
-        return float(stats.chi2.sf(self.lr_stat, 1))
+        return float(special.chdtrc(1, self.lr_stat))
 
     def outcome_part(self) -> ProbitResults:
         """The outcome equation as a :class:`ProbitResults` (for marginal predictions Φ(x'β))."""

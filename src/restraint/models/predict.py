@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import special, stats
+from scipy import special
 
 from restraint.errors import EstimationError
 from restraint.models.formula import _variables
@@ -261,7 +261,7 @@ def predict(
     grid = _grid(at, roles)
     defaults = _defaults(model, roles, binary, data)
     probs, grads, eta, X = _evaluate(model, grid, defaults, kind, data)
-    z = stats.norm.ppf(1.0 - alpha / 2.0)
+    z = special.ndtri(1.0 - alpha / 2.0)
     out = grid.copy() if len(grid.columns) else pd.DataFrame(index=range(len(probs)))
     if eta is not None and X is not None:
         se_xb = _se(X, model.cov)
@@ -333,7 +333,7 @@ def changes(
     grid = _grid({**held, variable: levels}, roles)
     defaults = _defaults(model, roles, binary, data)
     probs, grads, _, _ = _evaluate(model, grid, defaults, kind, data)
-    z = stats.norm.ppf(1.0 - alpha / 2.0)
+    z = special.ndtri(1.0 - alpha / 2.0)
     rows = []
     for j in range(1, len(levels)):
         i = j - 1 if base == "previous" else 0

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import stats
+from scipy import special
 
 from restraint.errors import EstimationError
 from restraint.models._kernels import PROBIT_TABLE, oneway_pass
@@ -408,7 +408,7 @@ def start_sigma(prep: Prepared, beta: np.ndarray) -> float:
     """Moment start value for σ: spread of one-step group effects (as pglm), bounded."""
     grp = prep.groups[0]
     t = prep.q * (prep.X @ beta)
-    mills = stats.norm.pdf(t) / np.clip(stats.norm.cdf(t), 1e-300, None)
+    mills = (np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi)) / np.clip(special.ndtr(t), 1e-300, None)
     d2 = -mills * (t + mills)
     num = segsum(prep.q * mills, grp.starts)
     den = segsum(d2, grp.starts)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 
 @dataclass
@@ -51,7 +51,7 @@ class ModelResults:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values from the standard normal."""
-        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
+        return pd.Series(2 * special.ndtr(-np.abs(self.tvalues)), index=self.params.index)
 
     @property
     def df_model(self) -> int:
@@ -77,7 +77,7 @@ class ModelResults:
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals at level 1 - alpha."""
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = special.ndtri(1 - alpha / 2)
         return pd.DataFrame(
             {"lower": self.params - z * self.bse, "upper": self.params + z * self.bse}
         )
