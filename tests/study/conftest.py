@@ -74,6 +74,19 @@ def _canned(
     return res
 
 
+def _canned_xb(pooled, params: pd.Series):
+    """``xb(data)`` for canned coefficients: the pooled fit's design times ``params``."""
+    from restraint.models.probit import ProbitResults
+
+    def xb(data: pd.DataFrame) -> np.ndarray:
+        X, ok = ProbitResults.design_matrix(pooled, data)
+        out = np.full(len(data), np.nan)
+        out[ok] = np.asarray(X, dtype=float) @ params[pooled.params.index].to_numpy(float)
+        return out
+
+    return xb
+
+
 class FixtureBackend:
     """Reference fixtures plus the package's probit (see module docstring)."""
 
@@ -118,6 +131,8 @@ class FixtureBackend:
         # Like the package's random-effects results: an LR test of the σs against the
         # pooled probit, p from the χ̄² mixture with binomial(k, 1/2) weights.
         pooled = self.probit(formula, data, "ML")
+        # ... and x'β of the fixed part on any data, through the formula's design.
+        res.xb = _canned_xb(pooled, res.params)
         k = len(res.sigma)
         res.llf_pooled = pooled.llf
         res.lr_stat = max(0.0, 2 * (res.llf - pooled.llf))

@@ -162,29 +162,16 @@ def jsonable(value: Any) -> Any:
 def fixed_xb(result: ModelResults, formula: str, data: pd.DataFrame) -> np.ndarray:
     """Fixed-part linear predictor x'β of a selection fit for every row of ``data``.
 
-    Uses the result's own ``xb`` when it has one (the selection protocol of
-    :mod:`restraint.models`); otherwise builds the design of ``formula`` with patsy and
-    multiplies by the fixed coefficients. Rows with a missing regressor get NaN.
+    Every selection estimator of :mod:`restraint.models` gives its results an ``xb``
+    (NaN where a regressor is missing); a backend's result without one is an error.
     """
     xb = getattr(result, "xb", None)
-    if callable(xb):
-        return np.asarray(xb(data), dtype=float)
-    import patsy
-
-    rhs = formula.split("~", 1)[1]
-    ok = np.ones(len(data), dtype=bool)
-    info = patsy.ModelDesc.from_formula(rhs)
-    cols = {f.name() for t in info.rhs_termlist for f in t.factors}
-    known = [c for c in cols if c in data.columns]
-    if known:
-        ok = ~data[known].isna().any(axis=1).to_numpy()
-    X = patsy.dmatrix(rhs, data.loc[ok], return_type="dataframe")
-    missing = [c for c in X.columns if c not in result.params.index]
-    if missing:
-        raise EstimationError(f"selection result lacks coefficient(s) {missing}")
-    out = np.full(len(data), np.nan)
-    out[ok] = X.to_numpy(dtype=float) @ result.params[X.columns].to_numpy(dtype=float)
-    return out
+    if not callable(xb):
+        raise EstimationError(
+            f"the selection result for {formula!r} ({type(result).__name__}) has no xb(data) "
+            "method to compute the fixed part x'β for the inverse Mills ratio"
+        )
+    return np.asarray(xb(data), dtype=float)
 
 
 def sigma_of(result: ModelResults) -> dict[str, tuple[float, float | None]]:
