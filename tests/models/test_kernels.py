@@ -75,7 +75,7 @@ def test_group_modes_match_a_scalar_optimiser() -> None:
     c = rng.normal(-1.5, 1.0, size=codes.size)
     q = np.where(rng.random(codes.size) < 0.2, 1.0, -1.0)
     sigma = 0.9
-    modes, scale, ok = group_modes(c, q, sigma, codes, starts)
+    modes, scale, ok = group_modes(c, q, sigma, starts)
     assert ok
     for g in range(len(sizes)):
         rows = codes == g

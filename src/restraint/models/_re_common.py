@@ -180,7 +180,6 @@ def group_modes(
     c: np.ndarray,
     q: np.ndarray,
     sigma: float,
-    codes: np.ndarray,
     starts: np.ndarray,
     start: np.ndarray | None = None,
     tol: float = 1e-10,

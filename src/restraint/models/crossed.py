@@ -56,6 +56,7 @@ from restraint.models.quadrature import adaptive_rule, probit_logpdf
 from restraint.models.re_probit import (
     REProbitResults,
     apply_start,
+    attach_conditional,
     build_results,
     group_notes,
 )
@@ -615,15 +616,7 @@ def _fit_crossed(
         formula=formula,
     )
     u, v, sd_u, sd_v = cond
-    labels = [g.labels for g in prep.groups]
-    out.conditional_modes = {
-        internal[0]: pd.Series(u, index=labels[0], name=internal[0]),
-        internal[1]: pd.Series(v, index=labels[1], name=internal[1]),
-    }
-    out.extra["conditional_sd"] = {
-        internal[0]: pd.Series(sd_u, index=labels[0], name=internal[0]),
-        internal[1]: pd.Series(sd_v, index=labels[1], name=internal[1]),
-    }
+    attach_conditional(out, prep, [u, v], [sd_u, sd_v])
     # Report σ in the caller's order of the grouping factors.
     order = [internal.index(g) for g in groups]
     out.sigma = out.sigma.iloc[order]
@@ -691,7 +684,7 @@ class _AGQ:
         k_beta = self.X.shape[1]
         sa = float(np.exp(theta[k_beta]))
         c = self.X @ theta[:k_beta] + self.v[st.b]
-        m, scale, ok = group_modes(c, self.q, sa, st.a, st.a_starts, self.m, tol=1e-10)
+        m, scale, ok = group_modes(c, self.q, sa, st.a_starts, self.m, tol=1e-10)
         self.m, self.scale, self.modes_ok = m, scale, ok
         self.xi, self.logw = adaptive_rule(m, scale, self.nodes)
         self._theta_adapt = theta.copy()

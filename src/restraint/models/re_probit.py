@@ -155,7 +155,6 @@ class _OneWayModel:
         self.X = prep.X
         self.XT = np.ascontiguousarray(prep.X.T)
         grp = prep.groups[0]
-        self.codes = grp.codes
         self.starts = grp.starts
         self.starts_ext = np.r_[grp.starts, len(prep.q)]
         self.n_groups = grp.n
@@ -171,7 +170,7 @@ class _OneWayModel:
         """Quadrature nodes and log-weights per group at the current parameters."""
         if not self.adaptive:
             return self._xi0, self._logw0
-        modes, scale, ok = group_modes(c, self.q, sigma, self.codes, self.starts, self._modes)
+        modes, scale, ok = group_modes(c, self.q, sigma, self.starts, self._modes)
         self.modes_converged = ok
         self._modes = modes
         return adaptive_rule(modes, scale, self.nodes)
@@ -234,7 +233,7 @@ class _OneWayModel:
         p = self.X.shape[1]
         sigma = float(np.exp(theta[p]))
         c = self.X @ theta[:p]
-        modes, scale, _ = group_modes(c, self.q, sigma, self.codes, self.starts, self._modes)
+        modes, scale, _ = group_modes(c, self.q, sigma, self.starts, self._modes)
         return sigma * modes, sigma * scale
 
 
@@ -353,11 +352,21 @@ def _fit_one_way(
         formula=formula,
     )
     modes, csd = model.conditional_modes(theta)
-    labels = prep.groups[0].labels
-    out.conditional_modes = {group: pd.Series(modes, index=labels, name=group)}
-    out.extra["conditional_sd"] = {group: pd.Series(csd, index=labels, name=group)}
+    attach_conditional(out, prep, [modes], [csd])
     out.fit_seconds = time.perf_counter() - t0
     return out
+
+
+def attach_conditional(
+    out: REProbitResults, prep: Prepared, modes: list[np.ndarray], sds: list[np.ndarray]
+) -> None:
+    """Store each grouping factor's conditional modes and SDs, indexed by its levels, as
+    ``out.conditional_modes`` and ``out.extra["conditional_sd"]``."""
+    out.conditional_modes = {}
+    out.extra["conditional_sd"] = {}
+    for grp, mode, sd in zip(prep.groups, modes, sds, strict=True):
+        out.conditional_modes[grp.name] = pd.Series(mode, index=grp.labels, name=grp.name)
+        out.extra["conditional_sd"][grp.name] = pd.Series(sd, index=grp.labels, name=grp.name)
 
 
 def group_notes(prep: Prepared) -> list[str]:
