@@ -124,21 +124,27 @@ def fit_study(
     primary = next(iter(spec.selection.variants)) if spec.selection is not None else None
     fits = Fits(variants=list(variants), primary=primary)
     imr_frames: dict[tuple[str, str], pd.DataFrame] = {}
+    period_frames: dict[str, pd.DataFrame] = {}
+
+    def selection_data(period: Period) -> pd.DataFrame:
+        """The selection data set restricted to ``period`` (each period cut once)."""
+        if period.key not in period_frames:
+            period_frames[period.key] = _in_period(data[spec.selection.data], period)
+        return period_frames[period.key]
 
     def selection_frame(variant: str, period: Period) -> pd.DataFrame:
         key = (variant, period.key)
         if key in imr_frames:
             return imr_frames[key]
         sel = spec.selection
-        frame = _in_period(data[sel.data], period)
+        frame = selection_data(period)
         if key in fits.selection:
             fit = fits.selection[key]
         else:
-            v = sel.variants[variant]
             skey = selection_key(variant, primary, period)
-            say(f"selection stage {v.label}" + (f", {period.label}" if period else ""))
+            say(_stage_label(spec, variant, period))
             with _Captured() as caught:
-                fit = _fit_selection(spec, frame, backend, v, skey, period)
+                fit = _fit_selection(spec, frame, backend, sel.variants[variant], skey, period)
             caught.attach(fit)
             fits.selection[key] = fit
         # IMR from the fixed part only, for every row of the period (no predicted effects).
@@ -159,7 +165,7 @@ def fit_study(
         }.values()
     )
     if len(needed) > 1 and _selection_workers() > 1:
-        _fit_selection_stages(spec, data, backend, primary, needed, fits, say)
+        _fit_selection_stages(spec, selection_data, backend, primary, needed, fits, say)
 
     for m in spec.models.values():
         runs = variants if m.selection else [None]
@@ -191,9 +197,15 @@ def _selection_workers() -> int:
     return 1 if os.environ.get("RESTRAINT_THREADS", "").strip() == "1" else 2
 
 
+def _stage_label(spec: StudySpec, variant: str, period: Period) -> str:
+    """Progress message for a selection stage."""
+    label = spec.selection.variants[variant].label
+    return f"selection stage {label}" + (f", {period.label}" if period else "")
+
+
 def _fit_selection_stages(
     spec: StudySpec,
-    data: dict[str, pd.DataFrame],
+    selection_data: Callable[[Period], pd.DataFrame],
     backend: Backend,
     primary: str | None,
     needed: list[tuple[str, Period]],
@@ -205,28 +217,27 @@ def _fit_selection_stages(
     sel = spec.selection
 
     def one(variant: str, period: Period) -> Fit:
-        frame = _in_period(data[sel.data], period)
         skey = selection_key(variant, primary, period)
-        return _fit_selection(spec, frame, backend, sel.variants[variant], skey, period)
+        return _fit_selection(
+            spec, selection_data(period), backend, sel.variants[variant], skey, period
+        )
 
     # Warnings are process-wide, so they are collected around all the fits together; the
     # estimators also keep their own notes on their results, which say which fit they
     # belong to.
     with _Captured() as caught, ThreadPoolExecutor(_selection_workers()) as pool:
         # Longest first, so that the two workers finish together: the crossed estimators
-        # cost a few times the one-way ones per row.
+        # cost a few times the one-way ones per row. Sorting cuts every period's frame
+        # here, in this thread, so the workers only read the cache.
         def cost(key: tuple[str, Period]) -> float:
             variant, period = key
             weight = 3.0 if len(sel.variants[variant].groups) > 1 else 1.0
-            return weight * len(_in_period(data[sel.data], period))
+            return weight * len(selection_data(period))
 
         submitted = {key: pool.submit(one, *key) for key in sorted(needed, key=cost, reverse=True)}
         futures = [(key, submitted[key]) for key in needed]
         for (variant, period), future in futures:
-            say(
-                f"selection stage {sel.variants[variant].label}"
-                + (f", {period.label}" if period else "")
-            )
+            say(_stage_label(spec, variant, period))
             fits.selection[(variant, period.key)] = future.result()
     done = [fits.selection[(v, p.key)] for v, p in needed]
     known = {text for fit in done for text in fit.result.warnings}
