@@ -353,3 +353,25 @@ def test_xb_reproduces_the_imr_inputs(
     mean = ref.get("mean")
     if mean is not None:
         assert imr.mean() == pytest.approx(mean, rel=1e-3)
+
+
+def test_inner_threads_is_per_thread_and_restored(monkeypatch) -> None:
+    import threading
+
+    from restraint.models import inner_threads, process_threads
+    from restraint.models._re_common import n_threads
+
+    monkeypatch.setenv("RESTRAINT_THREADS", "4")
+    assert process_threads() == 4 and n_threads() == 4
+    seen: list[int] = []
+    with inner_threads(1):
+        assert n_threads() == 1
+        # Another thread is not affected.
+        t = threading.Thread(target=lambda: seen.append(n_threads()))
+        t.start()
+        t.join()
+        with inner_threads(8):
+            assert n_threads() == 4  # never more than the process allows
+        assert n_threads() == 1
+    assert seen == [4]
+    assert n_threads() == 4

@@ -48,3 +48,36 @@ def test_concurrent_selection_stages_match_sequential(
         assert fit.notes == other.notes
     for key, fit in seq.outcome.items():
         np.testing.assert_array_equal(fit.result.params, par.outcome[key].result.params)
+
+
+class _ProbeBackend(FixtureBackend):
+    """Records, inside each selection fit, the fit's inner thread count and BLAS's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, list[int]]] = []
+
+    def selection(self, formula, data, variant):
+        from threadpoolctl import threadpool_info
+
+        from restraint.models import process_threads
+        from restraint.models._re_common import n_threads
+
+        blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        self.seen.append((n_threads(), blas))
+        assert process_threads() == 2
+        return super().selection(formula, data, variant)
+
+
+def test_concurrent_stages_share_the_cores_and_keep_blas_on_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two stages at a time on two threads: each fit gets one thread for its inner loops,
+    # and BLAS stays on one thread inside the worker threads (a limit set from a worker
+    # thread is not reliable, so fit_study sets it around them).
+    backend = _ProbeBackend()
+    _fit(backend, monkeypatch, "2")
+    assert len(backend.seen) == 8
+    for inner, blas in backend.seen:
+        assert inner == 1
+        assert all(n == 1 for n in blas)

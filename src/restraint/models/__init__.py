@@ -3,6 +3,9 @@ predictions. They know nothing about the study."""
 
 # Probit, selection and predictions (probit.py, heckman.py, heckprobit.py, predict.py);
 # random-effects probits (re_probit.py, crossed.py, quadrature.py).
+from restraint.models._re_common import blas_single_thread as blas_single_thread
+from restraint.models._re_common import inner_threads as inner_threads
+from restraint.models._re_common import process_threads as process_threads
 from restraint.models.crossed import crossed_re_probit as crossed_re_probit
 from restraint.models.heckman import HeckmanResults as HeckmanResults
 from restraint.models.heckman import SelectionResult as SelectionResult

@@ -335,8 +335,12 @@ def agq_third(b, starts, xi, post, d1, d2, d3, w1, amat, X, tv, tphi):
     max_rows = 0
     for g in range(n_c):
         max_rows = max(max_rows, starts[g + 1] - starts[g])
-    y = np.empty((max_rows, n_k))
-    dev = np.empty((max_rows, n_k))
+    # Flat buffers, so that each group's leading block is a contiguous matrix for BLAS.
+    y_buf = np.empty(max_rows * n_k)
+    dev_buf = np.empty(max_rows * n_k)
+    ag_buf = np.empty(max_rows * max_rows)
+    y = y_buf.reshape((max_rows, n_k))
+    dev = dev_buf.reshape((max_rows, n_k))
     for g in range(n_c):
         lo = starts[g]
         hi = starts[g + 1]
@@ -345,14 +349,14 @@ def agq_third(b, starts, xi, post, d1, d2, d3, w1, amat, X, tv, tphi):
             for k in range(n_k):
                 dev[r, k] = d1[lo + r, k] - w1[lo + r]
         # y_ik = Σ_j A[b_i, b_j] (d1_jk - w1_j) over the group's rows: (A D_gk) at b_i.
+        # A restricted to the group's rows, then one BLAS product for all nodes (the
+        # loops took twice as long).
+        ag = ag_buf[: n_r * n_r].reshape((n_r, n_r))
         for ri in range(n_r):
-            for k in range(n_k):
-                y[ri, k] = 0.0
             arow = amat[b[lo + ri]]
             for rj in range(n_r):
-                a_ij = arow[b[lo + rj]]
-                for k in range(n_k):
-                    y[ri, k] += a_ij * dev[rj, k]
+                ag[ri, rj] = arow[b[lo + rj]]
+        np.dot(ag, dev_buf[: n_r * n_k].reshape((n_r, n_k)), y_buf[: n_r * n_k].reshape((n_r, n_k)))
         for k in range(n_k):
             cdev[k] = 0.0
         for i in range(lo, hi):

@@ -127,12 +127,35 @@ def segsum(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.add.reduceat(a, starts, axis=0)
 
 
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def inner_threads(n: int) -> Iterator[None]:
+    """Within this block, in this thread, fits use ``n`` threads for their inner loops
+    (for callers that run several fits at once, one per core)."""
+    old = getattr(_LOCAL, "threads", None)
+    _LOCAL.threads = max(1, int(n))
+    try:
+        yield
+    finally:
+        _LOCAL.threads = old
+
+
 def n_threads() -> int:
     """Worker threads for the element-wise work (numpy and scipy release the GIL there).
 
     ``RESTRAINT_THREADS`` overrides; the default uses the cores the process may run on,
-    at most 8.
+    at most 8; :func:`inner_threads` overrides both for the calling thread.
     """
+    local = getattr(_LOCAL, "threads", None)
+    if local is not None:
+        return min(local, process_threads())
+    return process_threads()
+
+
+def process_threads() -> int:
+    """Threads for the process: ``RESTRAINT_THREADS``, else the usable cores (at most 8)."""
     env = os.environ.get("RESTRAINT_THREADS")
     if env:
         try:
@@ -160,7 +183,7 @@ def run_blocks(fn: Callable[[int, int], Any], n_items: int, min_block: int = 1) 
     with _POOL_LOCK:
         # One pool for the process with n_threads() workers; fits running concurrently in
         # several threads share it (it is replaced only if RESTRAINT_THREADS changes).
-        size = n_threads()
+        size = process_threads()
         if _POOL is None or _POOL_SIZE != size:
             if _POOL is not None:
                 _POOL.shutdown(wait=False)

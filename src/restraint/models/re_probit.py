@@ -165,6 +165,7 @@ class _OneWayModel:
         self._logw0 = np.broadcast_to(logw, (self.n_groups, nodes))
         self._modes: np.ndarray | None = None
         self.modes_converged = True
+        self._d2: np.ndarray | None = None
 
     def rule(self, c: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
         """Quadrature nodes and log-weights per group at the current parameters."""
@@ -191,7 +192,14 @@ class _OneWayModel:
         sigma = float(np.exp(theta[p]))
         c = self.X @ beta
         xi, logw = self.rule(c, sigma)
-        d2 = np.empty((len(c), self.nodes) if hessian else (0, self.nodes))
+        if not hessian:
+            d2 = np.empty((0, self.nodes))
+        else:
+            # Kept between evaluations: a fresh (rows × nodes) array costs page faults on
+            # every call.
+            if self._d2 is None or self._d2.shape != (len(c), self.nodes):
+                self._d2 = np.empty((len(c), self.nodes))
+            d2 = self._d2
 
         def block(lo: int, hi: int) -> tuple[float, np.ndarray, np.ndarray]:
             r_lo, r_hi = self.starts_ext[lo], self.starts_ext[hi]

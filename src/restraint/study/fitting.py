@@ -214,18 +214,33 @@ def _fit_selection_stages(
 ) -> None:
     """Fit the selection stages in ``needed`` two at a time; progress is reported in spec
     order as each result is collected. Each fit's result is the same as fitted alone."""
+    from restraint.models import blas_single_thread, inner_threads, process_threads
+
     sel = spec.selection
+    workers = _selection_workers()
+    # The cores are shared out between the concurrent fits rather than each fit asking
+    # for all of them: oversubscribed cores cost about a tenth more CPU time here.
+    per_fit = max(1, process_threads() // workers)
 
     def one(variant: str, period: Period) -> Fit:
         skey = selection_key(variant, primary, period)
-        return _fit_selection(
-            spec, selection_data(period), backend, sel.variants[variant], skey, period
-        )
+        with inner_threads(per_fit):
+            return _fit_selection(
+                spec, selection_data(period), backend, sel.variants[variant], skey, period
+            )
 
     # Warnings are process-wide, so they are collected around all the fits together; the
     # estimators also keep their own notes on their results, which say which fit they
     # belong to.
-    with _Captured() as caught, ThreadPoolExecutor(_selection_workers()) as pool:
+    # The BLAS limit is set here, in the calling thread, for all the fits: OpenBLAS's
+    # thread count cannot be relied on when set from a worker thread (threadpoolctl is
+    # designed for the main thread), and two fits each with a spinning two-thread BLAS
+    # took half as long again.
+    with (
+        blas_single_thread(),
+        _Captured() as caught,
+        ThreadPoolExecutor(workers) as pool,
+    ):
         # Longest first, so that the two workers finish together: the crossed estimators
         # cost a few times the one-way ones per row. Sorting cuts every period's frame
         # here, in this thread, so the workers only read the cache.
