@@ -304,6 +304,14 @@ def agq_pass(
         # Lower triangle of Σ_k π_k D_k D_k'; rows are sorted by level within the group, so
         # b_j <= b_i for j < i (equal levels: both orders fall on the diagonal).
         n_r = hi - lo
+        b0 = b[lo]
+        # Most groups (dyads) have one row per level over a run of consecutive levels
+        # (years): their pairs land on a contiguous stretch of each row of cov.
+        consecutive = True
+        for r in range(n_r):
+            if b[lo + r] != b0 + r:
+                consecutive = False
+                break
         for ri in range(n_r):
             for rj in range(ri + 1):
                 acc_r[rj] = 0.0
@@ -312,6 +320,11 @@ def agq_pass(
                 for rj in range(ri + 1):
                     acc_r[rj] += s * dev_t[k, rj]
             bi = b[lo + ri]
+            if consecutive:
+                crow = cov[bi]
+                for rj in range(ri + 1):
+                    crow[b0 + rj] += acc_r[rj]
+                continue
             for rj in range(ri):
                 bj = b[lo + rj]
                 if bj == bi:

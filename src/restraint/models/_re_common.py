@@ -11,16 +11,19 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from restraint.errors import EstimationError, EstimationWarning
 from restraint.models._kernels import PROBIT_TABLE, group_modes_pass
 from restraint.models.formula import Design, design
 from restraint.models.quadrature import probit_logpdf
+
+if TYPE_CHECKING:
+    from scipy import optimize
 
 # σ below this (relative to 1 on the probit scale) is reported as "at the boundary 0".
 SIGMA_BOUNDARY = 1e-3
@@ -329,6 +332,10 @@ def maximise(
     def neg(x: np.ndarray) -> tuple[float, np.ndarray]:
         out = get(x)
         return (np.inf if not np.isfinite(out[0]) else -out[0]), -out[1]
+
+    # Imported here: scipy.optimize takes about 0.3 s to import, which the quadrature fits
+    # (their own Newton steps) never need.
+    from scipy import optimize
 
     if with_hessian:
         res = optimize.minimize(
