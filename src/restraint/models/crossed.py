@@ -70,7 +70,7 @@ _CHUNK_CELLS = 2_000_000
 # from 7 to 15 nodes moves the gradient by a few units on the study's data, so a tighter
 # first stage buys nothing.
 _STAGE1_NODES = 7
-_STAGE1_GTOL = 0.5
+_STAGE1_GTOL = 2.0
 # Tolerance of the Newton iterations for the small-factor modes (max-norm of the step) at
 # which the gradient is exact to rounding for the study's data.
 _V_TOL = 1e-7
