@@ -78,7 +78,7 @@ def design(formula: str, data: pd.DataFrame, *, extra: list[str] | None = None) 
         for c in clean.columns
     }
     try:
-        y_arr, x_arr = patsy.dmatrices(formula, frame, return_type="matrix", NA_action="raise")
+        y_arr, x_arr = patsy.dmatrices(desc, frame, return_type="matrix", NA_action="raise")
     except patsy.PatsyError as exc:
         raise EstimationError(f"cannot build design for {formula!r}: {exc}") from exc
     if y_arr.shape[1] != 1:
