@@ -22,34 +22,16 @@ import argparse
 import os
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _bench import best_of, reference_dir
 
 from restraint.models import heckman_two_step, heckprobit, probit
 from restraint.models.heckprobit import _build_problem, _loglik_grad
 
 SELECTION = "crisis ~ dp + jd + prep + contig + sc"
 OUTCOME = "milresp ~ mp + dp + jd + prep + contig + ic + mt"
-
-
-def reference_dir() -> Path:
-    """The shared reference folder (env override, else beside the repository)."""
-    env = os.environ.get("RESTRAINT_REFERENCE_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "reference"
-
-
-def best_of(fn, repeat: int) -> tuple[float, object]:  # noqa: ANN001
-    """Minimum wall time over ``repeat`` calls, and the last result."""
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def statsmodels_fiml(data: pd.DataFrame, start: np.ndarray) -> tuple[float, np.ndarray, float]:

@@ -21,35 +21,14 @@ Target: restraint formula <= 0.5 s.
 from __future__ import annotations
 
 import argparse
-import os
-import time
 import warnings
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from _bench import best_of, reference_dir
 
 from restraint.models import probit, probit_from_arrays
-
-
-def reference_dir() -> Path:
-    """The shared reference folder (env override, else beside the repository)."""
-    env = os.environ.get("RESTRAINT_REFERENCE_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "reference"
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Minimum wall time over ``repeat`` calls, and the last result."""
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def synthetic(n: int = 170_000, seed: int = 1) -> pd.DataFrame:

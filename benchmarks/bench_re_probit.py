@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _bench import reference_dir
 
 from restraint.models import crossed_re_probit, re_probit
 
@@ -53,13 +54,6 @@ for key, f, n in [("laplace", fx + " + (1 | directed_dyad) + (1 | year)", 1),
     out[key] = {"seconds": time.perf_counter() - t, "loglik": float(m.loglik)}
 print(json.dumps(out))
 """
-
-
-def reference_dir() -> Path:
-    env = os.environ.get("RESTRAINT_REFERENCE_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "reference"
 
 
 def fit(method: str, data: pd.DataFrame):
