@@ -69,3 +69,20 @@ def _fd_gradient(fun, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
 def fd_gradient():
     """The central-difference gradient used to check analytic gradients."""
     return _fd_gradient
+
+
+def _agq_gradients(model, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A crossed-AGQ model's analytic gradient at ``theta`` and its central differences,
+    with the nodes adapted at ``theta`` and held there and the modes converged tightly."""
+    model.adapt(theta)
+
+    def fun(th: np.ndarray):
+        return model.evaluate(th, tol=1e-12)
+
+    return fun(theta)[1], _fd_gradient(fun, theta)
+
+
+@pytest.fixture
+def agq_gradients():
+    """(analytic, finite-difference) gradients of a crossed-AGQ model, see _agq_gradients."""
+    return _agq_gradients
