@@ -798,7 +798,9 @@ class _AGQ:
         """Log-likelihood and analytic gradient at θ = (β, log σ_a, log σ_b).
 
         The mode of the small-factor effects is found by Newton steps from a first-order
-        prediction; the gradient is exact for the mode to within ``tol``.
+        prediction, until the remaining step is below ``tol`` (default :attr:`v_tol`, which
+        the optimiser loosens far from the optimum); that last step is folded into the
+        value and the gradient to first order.
         """
         if self.xi is None:
             self.adapt(theta)
