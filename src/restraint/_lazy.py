@@ -8,21 +8,24 @@ scipy or matplotlib through the package's ``__init__``.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 
 def lazy_exports(
-    package: str, exports: Mapping[str, Iterable[str]], submodules: Iterable[str] = ()
+    package: str, submodules: Iterable[str] = ()
 ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for ``package``.
 
-    ``exports`` maps a module to the names the package re-exports from it; ``submodules``
-    are the package's modules that attribute access (``package.build``) should import, as
-    an eager ``__init__`` would have done.
+    The names re-exported lazily, and the module each comes from, are those of the
+    ``from module import ...`` statements in the package's ``if TYPE_CHECKING:`` block
+    (read from its source, so that type checkers and this function share one list);
+    ``submodules`` are the package's modules that attribute access (``package.build``)
+    should import, as an eager ``__init__`` would have done.
     """
-    where = {name: module for module, names in exports.items() for name in names}
+    where = _type_checking_imports(sys.modules[package].__file__)
     subs = frozenset(submodules)
 
     def __getattr__(name: str) -> object:
@@ -40,3 +43,20 @@ def lazy_exports(
         return sorted({*vars(sys.modules[package]), *where, *subs})
 
     return __getattr__, __dir__
+
+
+def _type_checking_imports(path: str | None) -> dict[str, str]:
+    """``{name: module}`` for the ``from module import name`` statements inside the
+    top-level ``if TYPE_CHECKING:`` blocks of the file at ``path``."""
+    if path is None:
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read(), filename=path)
+    where: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom) and stmt.module:
+                    for alias in stmt.names:
+                        where[alias.asname or alias.name] = stmt.module
+    return where

@@ -108,67 +108,6 @@ __all__ = [
 # Every builder imports pandas: loaded on first use (see restraint._lazy).
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    {
-        "restraint.datasets.alliances": (
-            "alliance_dyad_years",
-            "alliance_indicators",
-            "major_power_allies",
-            "pact_states",
-        ),
-        "restraint.datasets.build": (
-            "ACTOR_COLUMNS",
-            "COLUMNS",
-            "BuildResult",
-            "SourceTables",
-            "build_actor_level",
-            "build_actor_level_from",
-            "build_all",
-            "build_dyad_year",
-            "build_dyad_year_from",
-            "load_tables",
-        ),
-        "restraint.datasets.covariates": (
-            "contiguity_indicator",
-            "joint_democracy",
-            "preponderance",
-        ),
-        "restraint.datasets.crises": (
-            "code_crisis_variables",
-            "first_crisis_per_dyad_year",
-            "select_crisis_actors",
-        ),
-        "restraint.datasets.crosswalk": (
-            "POLITY_TO_COW",
-            "CodeChange",
-            "audit_polity_codes",
-            "polity_to_cow",
-        ),
-        "restraint.datasets.describe": (
-            "format_table1",
-            "table1",
-            "table2",
-        ),
-        "restraint.datasets.dyads": (
-            "contiguity_years",
-            "directed_dyad_years",
-            "politically_relevant",
-        ),
-        "restraint.datasets.log": (
-            "BuildLog",
-            "LogStep",
-        ),
-        "restraint.datasets.options": (
-            "ICB_SUCCESSOR_CODES",
-            "BuildOptions",
-        ),
-        "restraint.datasets.system": (
-            "majors_by_year",
-            "member_ever",
-            "member_in_year",
-            "member_on_date",
-            "states_by_year",
-        ),
-    },
     submodules=(
         "alliances",
         "build",

@@ -55,25 +55,5 @@ __all__ = [
 # command line starts without them (see restraint._lazy).
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    {
-        "restraint.game.closed_form": (
-            "Cutoffs",
-            "cutoff_table",
-            "cutoffs",
-            "solve",
-            "to_markdown",
-            "value_revise",
-            "value_submit",
-        ),
-        "restraint.game.equilibrium": ("REGIONS", "WHO", "Equilibrium"),
-        "restraint.game.numeric": ("cutoffs_numeric", "solve_numeric"),
-        "restraint.game.params": (
-            "PARAM_NAMES",
-            "WORKED_EXAMPLE",
-            "GameParameterError",
-            "thresholds",
-        ),
-        "restraint.game.plots": ("curves", "plot_curves", "plot_region_map", "region_map"),
-    },
     submodules=("cli", "closed_form", "equilibrium", "numeric", "params", "plots"),
 )

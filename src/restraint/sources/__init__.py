@@ -65,25 +65,6 @@ __all__ = [
 # The readers import pandas: loaded on first use (see restraint._lazy).
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    {
-        "restraint.sources.readers": (
-            "READERS",
-            "DuplicateKeyWarning",
-            "load_all",
-            "parse_file",
-            "read_atop_ddyr",
-            "read_contiguity",
-            "read_contiguity_periods",
-            "read_cow_majors",
-            "read_cow_states",
-            "read_cow_system",
-            "read_icb_actors",
-            "read_icb_crises",
-            "read_nmc",
-            "read_polity",
-            "validate_file",
-        ),
-    },
     submodules=(
         "cli",
         "readers",
